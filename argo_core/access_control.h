@@ -1,0 +1,35 @@
+// The XSM hooks Argo calls (xsm_argo_*), as an injected interface: the
+// policy engine lives above the core (implicit_dest/). Each hook returns 0
+// to permit or a negative Xen errno (-EACCES for a denial).
+#ifndef ARGO_CORE_ACCESS_CONTROL_H_
+#define ARGO_CORE_ACCESS_CONTROL_H_
+
+#include "argo_core/public/argo.h"
+
+namespace argo {
+
+class AccessControl {
+ public:
+  virtual ~AccessControl() = default;
+  // xsm_argo_enable: may `d` use Argo at all (checked on every op).
+  virtual int Enable(domid_t d) = 0;
+  // xsm_argo_register_single_source: may `d` register a ring for `partner`.
+  virtual int RegisterSingleSource(domid_t d, domid_t partner) = 0;
+  // xsm_argo_register_any_source: may `d` register a wildcard ring.
+  virtual int RegisterAnySource(domid_t d) = 0;
+  // xsm_argo_send: may `src` send to (or query rings of) `dst`.
+  virtual int Send(domid_t src, domid_t dst) = 0;
+};
+
+// Today's Xen default without XSM: everything is permitted.
+class PermitAllAccessControl final : public AccessControl {
+ public:
+  int Enable(domid_t) override { return 0; }
+  int RegisterSingleSource(domid_t, domid_t) override { return 0; }
+  int RegisterAnySource(domid_t) override { return 0; }
+  int Send(domid_t, domid_t) override { return 0; }
+};
+
+}  // namespace argo
+
+#endif  // ARGO_CORE_ACCESS_CONTROL_H_

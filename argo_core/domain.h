@@ -1,0 +1,69 @@
+// A domain as the Argo core sees it (Xen's struct domain + struct
+// argo_domain): its memory and its Argo state.
+//
+// Locking (see hypervisor.h for the order): the Domain object itself lives
+// while L1 is held; rings_l2_mu_ guards the ring table; send_l2_mu_ guards
+// the records of rings other domains registered naming this domain as
+// partner; wildcard_l2_mu_ guards this domain's waits on others' wildcard
+// rings.
+#ifndef ARGO_CORE_DOMAIN_H_
+#define ARGO_CORE_DOMAIN_H_
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "argo_core/guest_memory.h"
+#include "argo_core/percpu_rwlock.h"
+#include "argo_core/public/argo.h"
+#include "argo_core/ring_info.h"
+
+namespace argo {
+
+// Identifies a ring registered by another domain (`owner`) whose partner is
+// this domain (Xen's argo_send_info).
+struct SendInfo {
+  domid_t owner;
+  xen_argo_port_t aport;
+
+  friend bool operator==(const SendInfo& a, const SendInfo& b) {
+    return a.owner == b.owner && a.aport == b.aport;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const SendInfo& s) {
+    return H::combine(std::move(h), s.owner, s.aport);
+  }
+};
+
+struct Domain {
+  Domain(domid_t id, std::shared_ptr<GuestMemory> mem, bool argo)
+      : domid(id), memory(std::move(mem)), argo_enabled(argo) {}
+  Domain(const Domain&) = delete;
+  Domain& operator=(const Domain&) = delete;
+
+  const domid_t domid;
+  const std::shared_ptr<GuestMemory> memory;
+  // Xen: d->argo != NULL. Fixed at creation.
+  const bool argo_enabled;
+
+  PerCpuRwLock rings_l2_mu_;
+  absl::flat_hash_map<RingId, std::unique_ptr<RingInfo>> rings
+      ABSL_GUARDED_BY(rings_l2_mu_);
+  // Kernel mappings held by this domain's ring windows (bounded, see
+  // kMaxWindowSegmentsPerDomain).
+  uint64_t window_segments ABSL_GUARDED_BY(rings_l2_mu_) = 0;
+
+  absl::Mutex send_l2_mu_;
+  absl::flat_hash_set<SendInfo> send_info ABSL_GUARDED_BY(send_l2_mu_);
+
+  absl::Mutex wildcard_l2_mu_;
+  absl::flat_hash_set<RingInfo*> wildcard_waits ABSL_GUARDED_BY(wildcard_l2_mu_);
+};
+
+}  // namespace argo
+
+#endif  // ARGO_CORE_DOMAIN_H_

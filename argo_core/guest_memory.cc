@@ -1,0 +1,82 @@
+#include "argo_core/guest_memory.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "argo_core/argo_limits.h"
+
+namespace argo {
+namespace {
+
+absl::Status OsError(absl::string_view what) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("ENOMEM: ", what, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<GuestMemory>> GuestMemory::Create(
+    uint64_t nframes, absl::string_view name) {
+  if (nframes == 0 || nframes > kMaxFrames) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "guest memory of ", nframes, " frames is outside 1..", kMaxFrames));
+  }
+  int fd = memfd_create(std::string(name).c_str(), MFD_CLOEXEC);
+  if (fd < 0) return OsError("memfd_create");
+  if (ftruncate(fd, static_cast<off_t>(nframes * kPageSize)) != 0) {
+    absl::Status status = OsError("ftruncate guest memory");
+    close(fd);
+    return status;
+  }
+  return Adopt(fd, nframes);
+}
+
+absl::StatusOr<std::shared_ptr<GuestMemory>> GuestMemory::Adopt(
+    int memfd, uint64_t nframes) {
+  if (nframes == 0 || nframes > kMaxFrames) {
+    close(memfd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "guest memory of ", nframes, " frames is outside 1..", kMaxFrames));
+  }
+  void* base = mmap(nullptr, nframes * kPageSize, PROT_READ | PROT_WRITE,
+                    MAP_SHARED, memfd, 0);
+  if (base == MAP_FAILED) {
+    absl::Status status = OsError("mmap guest memory");
+    close(memfd);
+    return status;
+  }
+  return std::shared_ptr<GuestMemory>(
+      new GuestMemory(memfd, static_cast<uint8_t*>(base), nframes));
+}
+
+GuestMemory::~GuestMemory() {
+  munmap(base_, size_bytes());
+  close(fd_);
+}
+
+bool GuestMemory::CopyFrom(uint64_t gpa, void* dst, size_t len) const {
+  const uint8_t* src = Translate(gpa, len);
+  if (src == nullptr) return false;
+  std::memcpy(dst, src, len);
+  return true;
+}
+
+bool GuestMemory::CopyTo(uint64_t gpa, const void* src, size_t len) const {
+  uint8_t* dst = Translate(gpa, len);
+  if (dst == nullptr) return false;
+  std::memcpy(dst, src, len);
+  return true;
+}
+
+absl::StatusOr<FrameWindow> GuestMemory::MapFrames(
+    absl::Span<const uint64_t> gfns) const {
+  return FrameWindow::Map(fd_, gfns);
+}
+
+}  // namespace argo

@@ -1,0 +1,243 @@
+// Domain lifecycle, the hypercall dispatch, and teardown. The ops live in
+// hypervisor_rings.cc, hypervisor_sendv.cc and hypervisor_notify.cc.
+#include "argo_core/hypervisor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "argo_core/argo_limits.h"
+#include "argo_core/public/xen_errno.h"
+
+namespace argo {
+
+Hypervisor::Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
+                       AccessControl* access_control)
+    : options_(options),
+      notifier_(notifier),
+      xsm_(access_control != nullptr ? access_control : &permit_all_),
+      domains_(DOMID_FIRST_RESERVED) {}
+
+Hypervisor::~Hypervisor() {
+  // Tear down in order so no ring outlives the bookkeeping that names it.
+  for (domid_t domid : ListDomains()) DestroyDomain(domid).IgnoreError();
+}
+
+void Hypervisor::VirqBatch::AddAll(const DomidList& domids) {
+  domids_.insert(domids_.end(), domids.begin(), domids.end());
+}
+
+void Hypervisor::VirqBatch::Deliver(VirqNotifier& notifier) {
+  std::sort(domids_.begin(), domids_.end());
+  auto end = std::unique(domids_.begin(), domids_.end());
+  for (auto it = domids_.begin(); it != end; ++it) notifier.RaiseVirq(*it);
+  domids_.clear();
+}
+
+Domain* Hypervisor::FindDomain(domid_t domid) const {
+  return IsNormalDomid(domid) ? domains_[domid].get() : nullptr;
+}
+
+absl::Status Hypervisor::CreateDomain(domid_t domid,
+                                      const DomainConfig& config) {
+  if (!IsNormalDomid(domid)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "domid ", domid, " is reserved; domains use 0..",
+        DOMID_FIRST_RESERVED - 1));
+  }
+  if (DomainExists(domid)) {
+    return absl::AlreadyExistsError(absl::StrCat("domain ", domid, " exists"));
+  }
+  // Allocate outside L1: memfd and mmap are system calls.
+  absl::StatusOr<std::shared_ptr<GuestMemory>> memory =
+      GuestMemory::Create(config.memory_frames, absl::StrCat("argo-dom", domid));
+  if (!memory.ok()) return memory.status();
+  // Xen's argo_init: Argo only if the domain asks for it and XSM allows.
+  bool argo = config.argo_enabled && xsm_->Enable(domid) == 0;
+
+  WriteGuard l1(&l1_mu_);
+  if (domains_[domid] != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("domain ", domid, " exists"));
+  }
+  domains_[domid] = std::make_unique<Domain>(domid, *std::move(memory), argo);
+  return absl::OkStatus();
+}
+
+absl::Status Hypervisor::DestroyDomain(domid_t domid) {
+  std::unique_ptr<Domain> dying;
+  {
+    WriteGuard l1(&l1_mu_);
+    Domain* d = FindDomain(domid);
+    if (d == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no domain ", domid));
+    }
+    RemoveAllRings(*d);
+    RemovePartnerRings(*d);
+    RemoveWildcardWaits(*d);
+    dying = std::move(domains_[domid]);
+  }
+  // Unmapping the memory happens here, outside every lock.
+  return absl::OkStatus();
+}
+
+std::shared_ptr<GuestMemory> Hypervisor::DomainMemory(domid_t domid) {
+  ReadGuard l1(&l1_mu_);
+  Domain* d = FindDomain(domid);
+  return d != nullptr ? d->memory : nullptr;
+}
+
+bool Hypervisor::DomainExists(domid_t domid) {
+  ReadGuard l1(&l1_mu_);
+  return FindDomain(domid) != nullptr;
+}
+
+std::vector<domid_t> Hypervisor::ListDomains() {
+  std::vector<domid_t> out;
+  ReadGuard l1(&l1_mu_);
+  for (uint32_t id = 0; id < domains_.size(); ++id) {
+    if (domains_[id] != nullptr) out.push_back(static_cast<domid_t>(id));
+  }
+  return out;
+}
+
+std::vector<RingSnapshot> Hypervisor::ListRings() {
+  std::vector<RingSnapshot> out;
+  ReadGuard l1(&l1_mu_);
+  for (const std::unique_ptr<Domain>& d : domains_) {
+    if (d == nullptr) continue;
+    ReadGuard rings_l2(&d->rings_l2_mu_);
+    for (const auto& [id, ring] : d->rings) {
+      absl::MutexLock l3(&ring->l3_mu_);
+      out.push_back(ring->Snapshot());
+    }
+  }
+  return out;
+}
+
+int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
+                           uint64_t arg2, uint64_t arg3, uint64_t arg4) {
+  // The common checks, in Xen's order (do_argo_op).
+  if (arg3 != static_cast<uint32_t>(arg3) ||
+      arg4 != static_cast<uint32_t>(arg4)) {
+    return -XEN_EINVAL;
+  }
+  if (!options_.argo_enabled) return -XEN_EOPNOTSUPP;
+
+  VirqBatch virqs;
+  int64_t rc;
+  {
+    ReadGuard l1(&l1_mu_);
+    Domain* currd = FindDomain(caller);
+    if (currd == nullptr) return -XEN_ESRCH;
+    rc = xsm_->Enable(caller);
+    if (rc == 0) {
+      const uint32_t a3 = static_cast<uint32_t>(arg3);
+      const uint32_t a4 = static_cast<uint32_t>(arg4);
+      switch (cmd) {
+        case XEN_ARGO_OP_register_ring:
+          rc = RegisterRing(*currd, arg1, arg2, a3, a4);
+          break;
+        case XEN_ARGO_OP_unregister_ring:
+          rc = UnregisterRing(*currd, arg1, arg2, arg3, arg4);
+          break;
+        case XEN_ARGO_OP_sendv:
+          rc = Sendv(*currd, arg1, arg2, a3, a4, virqs);
+          break;
+        case XEN_ARGO_OP_notify:
+          rc = Notify(*currd, arg1, arg2, arg3, arg4, virqs);
+          break;
+        default:
+          rc = -XEN_EOPNOTSUPP;
+          break;
+      }
+    }
+  }
+  virqs.Deliver(*notifier_);
+  return rc;
+}
+
+// ---- Waiters ---------------------------------------------------------------
+
+int Hypervisor::PendingRequeue(RingInfo& ring, domid_t waiter, uint32_t len) {
+  bool added = false;
+  int rc = ring.PendingRequeue(waiter, len, &added);
+  if (rc == 0 && added && ring.is_wildcard()) {
+    Domain* w = FindDomain(waiter);
+    ABSL_ASSERT(w != nullptr);  // the waiter is the caller: alive under L1
+    absl::MutexLock wildcard_l2(&w->wildcard_l2_mu_);
+    w->wildcard_waits.insert(&ring);
+  }
+  return rc;
+}
+
+void Hypervisor::PendingCancel(RingInfo& ring, domid_t waiter) {
+  if (ring.PendingCancel(waiter)) ForgetWildcardWait(ring, waiter);
+}
+
+void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
+  if (!ring.is_wildcard()) return;
+  Domain* w = FindDomain(waiter);
+  if (w == nullptr) return;
+  absl::MutexLock wildcard_l2(&w->wildcard_l2_mu_);
+  w->wildcard_waits.erase(&ring);
+}
+
+// ---- Teardown ----------------------------------------------------------------
+
+void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
+  {
+    absl::MutexLock l3(&ring->l3_mu_);
+    for (const PendingEnt& ent : ring->PendingTakeAll()) {
+      ForgetWildcardWait(*ring, ent.domid);
+    }
+    owner.window_segments -= ring->window_segments();
+  }
+  if (!ring->is_wildcard()) {
+    Domain* partner = FindDomain(ring->id().partner_id);
+    if (partner != nullptr) {
+      absl::MutexLock send_l2(&partner->send_l2_mu_);
+      partner->send_info.erase(SendInfo{owner.domid, ring->id().aport});
+    }
+  }
+  owner.rings.erase(ring->id());
+}
+
+void Hypervisor::RemoveAllRings(Domain& d) {
+  WriteGuard rings_l2(&d.rings_l2_mu_);
+  std::vector<RingInfo*> rings;
+  for (const auto& [id, ring] : d.rings) rings.push_back(ring.get());
+  for (RingInfo* ring : rings) RemoveRing(d, ring);
+}
+
+void Hypervisor::RemovePartnerRings(Domain& d) {
+  std::vector<SendInfo> records;
+  {
+    absl::MutexLock send_l2(&d.send_l2_mu_);
+    records.assign(d.send_info.begin(), d.send_info.end());
+  }
+  // send_L2 is released before any rings_L2 is taken (lock order).
+  for (const SendInfo& record : records) {
+    Domain* owner = FindDomain(record.owner);
+    if (owner == nullptr) continue;
+    WriteGuard rings_l2(&owner->rings_l2_mu_);
+    auto it = owner->rings.find(RingId{record.aport, d.domid});
+    if (it != owner->rings.end()) RemoveRing(*owner, it->second.get());
+  }
+}
+
+void Hypervisor::RemoveWildcardWaits(Domain& d) {
+  std::vector<RingInfo*> rings;
+  {
+    absl::MutexLock wildcard_l2(&d.wildcard_l2_mu_);
+    rings.assign(d.wildcard_waits.begin(), d.wildcard_waits.end());
+    d.wildcard_waits.clear();
+  }
+  // Xen's wildcard_rings_pending_remove walked the wrong list member here;
+  // this walks the dying domain's own wait list.
+  for (RingInfo* ring : rings) {
+    absl::MutexLock l3(&ring->l3_mu_);
+    ring->PendingCancel(d.domid);
+  }
+}
+
+}  // namespace argo

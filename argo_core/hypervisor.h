@@ -1,0 +1,192 @@
+// The hypervisor side of Argo (Xen's xen/common/argo.c): domains, rings and
+// the argo_op hypercall with Xen's ABI, errors, limits and teardown.
+//
+// LOCK ORDER (§3.4; the same reasoning as argo.c):
+//
+//   L1 (l1_mu_, global, per-CPU reader/writer)
+//     -> rings_L2 (Domain::rings_l2_mu_, per domain, per-CPU reader/writer)
+//       -> L3 (RingInfo::l3_mu_, per ring)
+//         -> wildcard_L2 (Domain::wildcard_l2_mu_, per domain; a leaf)
+//     -> send_L2 (Domain::send_l2_mu_, per domain; a leaf)
+//
+// - L1 is held for read by every hypercall for its whole duration, and for
+//   write only by domain create/destroy. Holding it (either way) keeps every
+//   Domain in domains_ alive.
+// - rings_L2 of a domain: read to look up its rings (sendv, notify), write
+//   to add or remove them (register, unregister, teardown).
+// - L3 guards one ring's tx_ptr, window, waiters and counters.
+// - wildcard_L2 guards a domain's record of its waits on other domains'
+//   wildcard rings; taken under L3 only.
+// - send_L2 guards a domain's record of rings others registered naming it;
+//   taken under rings_L2 (write), never while taking a rings_L2.
+// - VIRQs are raised after every lock is released (VirqBatch).
+//
+// A hostile domain cannot stall a victim: no lock is held across anything a
+// guest controls (guest memory is read with bounded copies), a domain's
+// rings_L2 is taken for write only by that domain's own register/unregister
+// (stalling senders to itself alone) and by teardown.
+//
+// Deliberate differences from Xen (each pinned by a regression test in
+// tests/argo_core/xen_defects_test.cc):
+// - Re-registration does not count as a new ring (Xen inflates ring_count
+//   until ENOSPC) and is allowed at the 128-ring limit.
+// - Re-registration does not add a second partner record (Xen duplicates
+//   the send_info and later frees one twice).
+// - A failed re-registration leaves the existing ring intact (Xen removes it).
+// - Teardown of a domain's waits on wildcard rings walks that domain's own
+//   wait list (Xen walked the wrong list member).
+// - sendv on a full ring returns -EAGAIN, never 0.
+// - Every hypercall holds L1 for read throughout (Xen copies arguments
+//   before taking it): a domain cannot be destroyed under its own hypercall.
+// - Ring frames are mapped before rings_L2 is taken for write, so senders to
+//   the domain never wait on mmap.
+#ifndef ARGO_CORE_HYPERVISOR_H_
+#define ARGO_CORE_HYPERVISOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "argo_core/access_control.h"
+#include "argo_core/domain.h"
+#include "argo_core/percpu_rwlock.h"
+#include "argo_core/public/argo.h"
+#include "argo_core/ring_info.h"
+#include "argo_core/virq_notifier.h"
+
+namespace argo {
+
+struct HypervisorOptions {
+  // Xen's opt_argo: when false every op returns -EOPNOTSUPP.
+  bool argo_enabled = true;
+  // Xen's opt_argo_mac_permissive: may domains register wildcard rings.
+  bool wildcard_rings_permitted = true;
+};
+
+struct DomainConfig {
+  uint64_t memory_frames = 256;  // 1 MiB
+  bool argo_enabled = true;
+};
+
+// The mappings one domain's ring windows may hold (a run of consecutive
+// frames costs one). Bounds what a guest that scatters its ring frames can
+// take from the process's mapping limit; beyond it register_ring fails with
+// ENOMEM. 128 rings of 64 scattered pages fit.
+inline constexpr uint64_t kMaxWindowSegmentsPerDomain = 8192;
+
+class Hypervisor {
+ public:
+  // `notifier` and `access_control` must outlive the hypervisor;
+  // a null access_control means "permit all" (Xen without XSM).
+  Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
+             AccessControl* access_control = nullptr);
+  ~Hypervisor();
+  Hypervisor(const Hypervisor&) = delete;
+  Hypervisor& operator=(const Hypervisor&) = delete;
+
+  // Creates domain `domid` with zeroed memory. InvalidArgument for a
+  // reserved domid or a bad size, AlreadyExists if it exists.
+  absl::Status CreateDomain(domid_t domid, const DomainConfig& config)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  // Destroys the domain and tears down its Argo state (Xen's argo_destroy):
+  // its rings and their waiters, rings in other domains whose unicast
+  // partner it is, and its waits on other domains' rings.
+  absl::Status DestroyDomain(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // The domain's memory (kept alive by the caller's reference), or null.
+  std::shared_ptr<GuestMemory> DomainMemory(domid_t domid)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  bool DomainExists(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // The hypercall: argo_op(cmd, arg1, arg2, arg3, arg4) issued by `caller`.
+  // arg1/arg2 are guest handles (guest-physical addresses in the caller's
+  // memory; 0 is NULL). Returns 0, a byte count, or a negative Xen errno.
+  // A caller that is not an existing domain gets -ESRCH.
+  int64_t ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
+                 uint64_t arg2, uint64_t arg3, uint64_t arg4)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // Every ring of every domain (owner-then-port order is not promised).
+  std::vector<RingSnapshot> ListRings() ABSL_LOCKS_EXCLUDED(l1_mu_);
+  std::vector<domid_t> ListDomains() ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+ private:
+  // VIRQs collected under the locks and raised after they are released.
+  class VirqBatch {
+   public:
+    void Add(domid_t domid) { domids_.push_back(domid); }
+    void AddAll(const DomidList& domids);
+    void Deliver(VirqNotifier& notifier);
+
+   private:
+    DomidList domids_;
+  };
+
+  Domain* FindDomain(domid_t domid) const ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+
+  // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
+  int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,
+                       uint32_t npage, uint32_t flags)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  int64_t UnregisterRing(Domain& currd, uint64_t unreg_hnd, uint64_t arg2,
+                         uint64_t arg3, uint64_t arg4)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  int64_t Sendv(Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
+                uint32_t niov, uint32_t message_type, VirqBatch& virqs)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  int64_t Notify(Domain& currd, uint64_t ring_data_hnd, uint64_t arg2,
+                 uint64_t arg3, uint64_t arg4, VirqBatch& virqs)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+
+  // Xen's fill_ring_data for the entry at `ent_hnd`.
+  int FillRingData(Domain& currd, uint64_t ent_hnd)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // Xen's notify_check_pending: wakes waiters on currd's rings that now fit.
+  void NotifyCheckPending(Domain& currd, VirqBatch& virqs)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+
+  // Xen's find_ring_info_by_match: the unicast ring (aport, sender) first,
+  // then the wildcard ring (aport, ANY).
+  static RingInfo* FindRingByMatch(Domain& dst, xen_argo_port_t aport,
+                                   domid_t sender)
+      ABSL_SHARED_LOCKS_REQUIRED(dst.rings_l2_mu_);
+
+  // Waiter bookkeeping on `ring` for `waiter`, keeping the waiter's wildcard
+  // wait list in step. Return as RingInfo's counterparts.
+  int PendingRequeue(RingInfo& ring, domid_t waiter, uint32_t len)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring.l3_mu_);
+  void PendingCancel(RingInfo& ring, domid_t waiter)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring.l3_mu_);
+  void ForgetWildcardWait(RingInfo& ring, domid_t waiter)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring.l3_mu_);
+
+  // Xen's ring_remove_info plus the partner's send record: drops the ring
+  // and its waiters (no wake-ups) and frees it.
+  void RemoveRing(Domain& owner, RingInfo* ring)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(owner.rings_l2_mu_);
+
+  // Domain teardown steps (Xen's argo_destroy). REQUIRE L1 for write.
+  void RemoveAllRings(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemovePartnerRings(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemoveWildcardWaits(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+
+  const HypervisorOptions options_;
+  VirqNotifier* const notifier_;
+  PermitAllAccessControl permit_all_;
+  AccessControl* const xsm_;
+
+  PerCpuRwLock l1_mu_;
+  // Indexed by domid; only normal domids (< DOMID_FIRST_RESERVED).
+  std::vector<std::unique_ptr<Domain>> domains_ ABSL_GUARDED_BY(l1_mu_);
+};
+
+}  // namespace argo
+
+#endif  // ARGO_CORE_HYPERVISOR_H_

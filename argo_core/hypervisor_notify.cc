@@ -1,0 +1,93 @@
+// XEN_ARGO_OP_notify (Xen's notify, notify_check_pending, fill_ring_data).
+#include <cstddef>
+
+#include "argo_core/argo_limits.h"
+#include "argo_core/hypervisor.h"
+#include "argo_core/public/xen_errno.h"
+
+namespace argo {
+
+int64_t Hypervisor::Notify(Domain& currd, uint64_t ring_data_hnd,
+                           uint64_t arg2, uint64_t arg3, uint64_t arg4,
+                           VirqBatch& virqs) {
+  if (arg2 != 0 || arg3 != 0 || arg4 != 0) return -XEN_EINVAL;
+  if (!currd.argo_enabled) return -XEN_ENODEV;
+
+  // Always first: the caller may have consumed data, so senders waiting on
+  // its rings may now fit.
+  NotifyCheckPending(currd, virqs);
+  if (ring_data_hnd == 0) return 0;
+
+  xen_argo_ring_data_t ring_data;
+  if (!currd.memory->CopyFrom(ring_data_hnd, &ring_data, sizeof(ring_data))) {
+    return -XEN_EFAULT;
+  }
+  if (ring_data.nent > kMaxNotifyCount) return -XEN_EACCES;
+  const uint64_t ents_hnd = ring_data_hnd + offsetof(xen_argo_ring_data_t, data);
+  if (!currd.memory->Contains(
+          ents_hnd, uint64_t{ring_data.nent} * sizeof(xen_argo_ring_data_ent_t))) {
+    return -XEN_EFAULT;
+  }
+  for (uint32_t i = 0; i < ring_data.nent; ++i) {
+    int rc = FillRingData(currd, ents_hnd + i * sizeof(xen_argo_ring_data_ent_t));
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+void Hypervisor::NotifyCheckPending(Domain& currd, VirqBatch& virqs) {
+  ReadGuard rings_l2(&currd.rings_l2_mu_);
+  for (const auto& [id, ring] : currd.rings) {
+    DomidList woken;
+    absl::MutexLock l3(&ring->l3_mu_);
+    uint32_t space = ring->PayloadSpace();
+    if (space == 0) continue;
+    ring->PendingTakeSatisfied(space, &woken);
+    for (domid_t waiter : woken) ForgetWildcardWait(*ring, waiter);
+    virqs.AddAll(woken);
+  }
+}
+
+int Hypervisor::FillRingData(Domain& currd, uint64_t ent_hnd) {
+  const GuestMemory& memory = *currd.memory;
+  xen_argo_ring_data_ent_t ent;
+  if (!memory.CopyFrom(ent_hnd, &ent, sizeof(ent))) return -XEN_EFAULT;
+  ent.flags = 0;
+
+  Domain* dst = FindDomain(ent.ring.domain_id);
+  if (dst != nullptr && dst->argo_enabled) {
+    // No information about rings the caller may not send to.
+    if (int rc = xsm_->Send(currd.domid, dst->domid); rc != 0) return rc;
+    ReadGuard rings_l2(&dst->rings_l2_mu_);
+    RingInfo* ring = FindRingByMatch(*dst, ent.ring.aport, currd.domid);
+    if (ring != nullptr) {
+      absl::MutexLock l3(&ring->l3_mu_);
+      ent.flags |= XEN_ARGO_RING_EXISTS;
+      if (ring->is_wildcard()) ent.flags |= XEN_ARGO_RING_SHARED;
+      ent.max_message_size = MaxPayloadForRing(ring->len());
+      const uint32_t space = ring->PayloadSpace();
+      if (ent.space_required > ent.max_message_size) {
+        // Never achievable: no wait is queued.
+        ent.flags |= XEN_ARGO_RING_EMSGSIZE;
+      } else if (space >= ent.space_required) {
+        PendingCancel(*ring, currd.domid);
+        ent.flags |= XEN_ARGO_RING_SUFFICIENT;
+      } else if (PendingRequeue(*ring, currd.domid, ent.space_required) ==
+                 -XEN_EBUSY) {
+        ent.flags |= XEN_ARGO_RING_EBUSY;
+      }
+      if (space == ent.max_message_size) ent.flags |= XEN_ARGO_RING_EMPTY;
+    }
+  }
+  // Only the out fields are written back.
+  if (!memory.CopyTo(ent_hnd + offsetof(xen_argo_ring_data_ent_t, flags),
+                     &ent.flags, sizeof(ent.flags)) ||
+      !memory.CopyTo(
+          ent_hnd + offsetof(xen_argo_ring_data_ent_t, max_message_size),
+          &ent.max_message_size, sizeof(ent.max_message_size))) {
+    return -XEN_EFAULT;
+  }
+  return 0;
+}
+
+}  // namespace argo

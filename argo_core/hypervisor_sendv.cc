@@ -1,0 +1,84 @@
+// XEN_ARGO_OP_sendv (Xen's do_argo_op sendv case, sendv and iov_count): the
+// hot path. No allocation; L1 and rings_L2 are per-CPU reader locks, so
+// senders to different rings share no written cache line but the ring's.
+#include "argo_core/argo_limits.h"
+#include "argo_core/hypervisor.h"
+#include "argo_core/public/xen_errno.h"
+
+namespace argo {
+namespace {
+
+// Xen's iov_count: validates the iovs (copied once from the guest) and sums
+// their lengths into *total. Returns 0, -EINVAL or -EMSGSIZE.
+int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total) {
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < niov; ++i) {
+    if (iovs[i].pad != 0) return -XEN_EINVAL;
+    if (iovs[i].iov_len > kMaxMessageSize) return -XEN_EINVAL;
+    sum += iovs[i].iov_len;
+    if (sum > kMaxMessageSize) return -XEN_EMSGSIZE;
+  }
+  *total = static_cast<uint32_t>(sum);
+  return 0;
+}
+
+}  // namespace
+
+RingInfo* Hypervisor::FindRingByMatch(Domain& dst, xen_argo_port_t aport,
+                                      domid_t sender) {
+  auto it = dst.rings.find(RingId{aport, sender});
+  if (it != dst.rings.end()) return it->second.get();
+  it = dst.rings.find(RingId{aport, XEN_ARGO_DOMID_ANY});
+  return it != dst.rings.end() ? it->second.get() : nullptr;
+}
+
+int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
+                          uint64_t iovs_hnd, uint32_t niov,
+                          uint32_t message_type, VirqBatch& virqs) {
+  const GuestMemory& memory = *currd.memory;
+  xen_argo_send_addr_t send_addr;
+  if (!memory.CopyFrom(send_addr_hnd, &send_addr, sizeof(send_addr))) {
+    return -XEN_EFAULT;
+  }
+  // message_type was checked to be 32-bit by the common checks.
+  if (niov > XEN_ARGO_MAXIOV) return -XEN_EINVAL;
+  xen_argo_iov_t iovs[XEN_ARGO_MAXIOV];
+  if (!memory.CopyFrom(iovs_hnd, iovs, niov * sizeof(xen_argo_iov_t))) {
+    return -XEN_EFAULT;
+  }
+  if (send_addr.src.pad != 0 || send_addr.dst.pad != 0) return -XEN_EINVAL;
+  // No domain may send on behalf of another; ANY means "me".
+  if (send_addr.src.domain_id != XEN_ARGO_DOMID_ANY &&
+      send_addr.src.domain_id != currd.domid) {
+    return -XEN_EPERM;
+  }
+  Domain* dst = FindDomain(send_addr.dst.domain_id);
+  if (dst == nullptr) return -XEN_ESRCH;
+  if (int rc = xsm_->Send(currd.domid, dst->domid); rc != 0) return rc;
+  if (!currd.argo_enabled) return -XEN_ENODEV;
+  if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
+
+  int64_t rc;
+  {
+    ReadGuard rings_l2(&dst->rings_l2_mu_);
+    RingInfo* ring = FindRingByMatch(*dst, send_addr.dst.aport, currd.domid);
+    if (ring == nullptr) return -XEN_ECONNREFUSED;
+    uint32_t total = 0;
+    if (int err = IovCount(iovs, niov, &total); err != 0) return err;
+
+    // The receiver sees the claimed port and the stamped sender domid.
+    const xen_argo_addr_t source{send_addr.src.aport, currd.domid, 0};
+    absl::MutexLock l3(&ring->l3_mu_);
+    rc = ring->Insert(source, message_type, memory, iovs, niov, total);
+    if (rc == -XEN_EAGAIN) {
+      // Queue a wake-up for when the message fits; EBUSY if 32 wait already.
+      if (int err = PendingRequeue(*ring, currd.domid, total); err != 0) {
+        rc = err;
+      }
+    }
+  }
+  if (rc >= 0) virqs.Add(dst->domid);
+  return rc;
+}
+
+}  // namespace argo
