@@ -91,6 +91,27 @@ bool Hypervisor::DomainExists(domid_t domid) {
   return FindDomain(domid) != nullptr;
 }
 
+absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
+  ReadGuard l1(&l1_mu_);
+  Domain* d = FindDomain(domid);
+  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no domain ", domid));
+  DomainInfo info{.domid = domid,
+                  .memory_frames = d->memory->nframes(),
+                  .argo_enabled = d->argo_enabled};
+  {
+    ReadGuard rings_l2(&d->rings_l2_mu_);
+    info.ring_count = static_cast<uint32_t>(d->rings.size());
+    info.window_segments = d->window_segments;
+  }
+  {
+    absl::MutexLock send_l2(&d->send_l2_mu_);
+    info.partner_records = static_cast<uint32_t>(d->send_info.size());
+  }
+  absl::MutexLock wildcard_l2(&d->wildcard_l2_mu_);
+  info.wildcard_waits = static_cast<uint32_t>(d->wildcard_waits.size());
+  return info;
+}
+
 std::vector<domid_t> Hypervisor::ListDomains() {
   std::vector<domid_t> out;
   ReadGuard l1(&l1_mu_);

@@ -66,6 +66,19 @@ struct HypervisorOptions {
   bool wildcard_rings_permitted = true;
 };
 
+// A point-in-time view of a domain's Argo state.
+struct DomainInfo {
+  domid_t domid;
+  uint64_t memory_frames;
+  bool argo_enabled;
+  uint32_t ring_count;
+  // Rings other domains registered naming this domain as partner.
+  uint32_t partner_records;
+  // Other domains' wildcard rings this domain waits on.
+  uint32_t wildcard_waits;
+  uint64_t window_segments;
+};
+
 struct DomainConfig {
   uint64_t memory_frames = 256;  // 1 MiB
   bool argo_enabled = true;
@@ -100,6 +113,8 @@ class Hypervisor {
   std::shared_ptr<GuestMemory> DomainMemory(domid_t domid)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
   bool DomainExists(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
+  absl::StatusOr<DomainInfo> GetDomainInfo(domid_t domid)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
 
   // The hypercall: argo_op(cmd, arg1, arg2, arg3, arg4) issued by `caller`.
   // arg1/arg2 are guest handles (guest-physical addresses in the caller's
