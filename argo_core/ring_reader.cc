@@ -30,6 +30,7 @@ uint32_t RingReader::BytesAvailable() const {
 }
 
 void RingReader::CopyOut(uint32_t at, uint8_t* dst, uint32_t n) const {
+  if (n == 0) return;  // dst may be null for an empty payload
   uint32_t first = std::min(n, len_ - at);
   std::memcpy(dst, ring_->ring + at, first);
   std::memcpy(dst + first, ring_->ring, n - first);

@@ -196,6 +196,12 @@ TEST_F(StressTest, RegisterUnregisterChurnUnderConcurrentSends) {
   for (int i = 0; i < 3000; ++i) {
     auto ring = receiver.api->RegisterRing(5, kFirstSender, 4096);
     ASSERT_TRUE(ring.ok()) << ring.status();
+    if (i % 100 == 0) {
+      // Now and then keep the ring until a send lands in it, so the churn
+      // is known to interleave with real deliveries.
+      const uint64_t before = delivered.load();
+      while (delivered.load() == before) std::this_thread::yield();
+    }
     for (;;) {
       auto msg = (*ring)->Read();
       ASSERT_TRUE(msg.ok());

@@ -1,0 +1,156 @@
+// libFuzzer target for the hypercall arguments: each input is a sequence of
+// argo_op calls from three domains (one without Argo), with argument
+// structs, gfn arrays and iovs laid into the caller's memory from the input,
+// interleaved with hostile rx_ptr writes and domain destroy/re-create.
+// Invariants: no crash or sanitizer report, every return value is a valid
+// hypercall result, and teardown leaves nothing behind.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "argo_core/argo_limits.h"
+#include "argo_core/hypervisor.h"
+#include "argo_core/public/argo.h"
+
+namespace argo {
+namespace {
+
+constexpr uint64_t kFrames = 64;
+constexpr domid_t kDomains[] = {1, 2, 3};  // 3 has no Argo
+
+bool ValidResult(int64_t rc) {
+  if (rc >= 0) return rc <= kMaxMessageSize;
+  switch (-rc) {
+    case XEN_EPERM: case XEN_ENOENT: case XEN_ESRCH: case XEN_EAGAIN:
+    case XEN_ENOMEM: case XEN_EACCES: case XEN_EFAULT: case XEN_EBUSY:
+    case XEN_EEXIST: case XEN_ENODEV: case XEN_EINVAL: case XEN_ENOSPC:
+    case XEN_EMSGSIZE: case XEN_EOPNOTSUPP: case XEN_ECONNREFUSED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A guest handle: mostly inside the first frames, sometimes anywhere.
+uint64_t Handle(FuzzedDataProvider& in) {
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0: return 0;
+    case 1: return in.ConsumeIntegralInRange<uint64_t>(0, kFrames * kPageSize + 64);
+    default: return in.ConsumeIntegralInRange<uint64_t>(0, 8 * kPageSize);
+  }
+}
+
+uint64_t Number(FuzzedDataProvider& in) {
+  return in.ConsumeBool() ? in.ConsumeIntegralInRange<uint64_t>(0, 12)
+                          : in.ConsumeIntegral<uint64_t>();
+}
+
+domid_t Domid(FuzzedDataProvider& in) {
+  static constexpr domid_t kChoices[] = {1, 2, 3, 4, XEN_ARGO_DOMID_ANY,
+                                         DOMID_SELF, 0x7FFF};
+  return in.ConsumeBool() ? in.PickValueInArray(kChoices)
+                          : in.ConsumeIntegral<uint16_t>();
+}
+
+// Lays one argument structure into `memory` at a handle from the input.
+void Patch(FuzzedDataProvider& in, const GuestMemory& memory) {
+  const uint64_t at = Handle(in);
+  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+    case 0: {
+      xen_argo_register_ring_t reg{in.ConsumeIntegralInRange<uint32_t>(0, 4),
+                                   Domid(in), 0,
+                                   in.PickValueInArray({48u, 64u, 4032u, 8128u,
+                                                        in.ConsumeIntegral<uint32_t>()})};
+      memory.CopyTo(at, &reg, sizeof(reg));
+      break;
+    }
+    case 1: {
+      xen_argo_send_addr_t addr{{in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0},
+                                {in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0}};
+      memory.CopyTo(at, &addr, sizeof(addr));
+      break;
+    }
+    case 2: {
+      xen_argo_iov_t iov = {};
+      iov.iov_hnd.p = reinterpret_cast<uint8_t*>(Handle(in));
+      iov.iov_len = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint32_t>(0, 9000)
+                                     : in.ConsumeIntegral<uint32_t>();
+      memory.CopyTo(at, &iov, sizeof(iov));
+      break;
+    }
+    case 3: {
+      uint64_t gfns[2] = {in.ConsumeIntegralInRange<uint64_t>(8, kFrames),
+                          in.ConsumeIntegralInRange<uint64_t>(8, kFrames)};
+      memory.CopyTo(at, gfns, sizeof(gfns));
+      break;
+    }
+    case 4: {
+      xen_argo_ring_data_t data{in.ConsumeIntegralInRange<uint32_t>(0, 3), 0};
+      xen_argo_ring_data_ent_t ent = {};
+      ent.ring = {in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0};
+      ent.space_required = in.ConsumeIntegral<uint32_t>();
+      memory.CopyTo(at, &data, sizeof(data));
+      memory.CopyTo(at + sizeof(data), &ent, sizeof(ent));
+      break;
+    }
+    case 5: {  // the guest moves rx_ptr of whatever ring header is there
+      uint32_t rx = in.ConsumeIntegral<uint32_t>();
+      memory.CopyTo(at, &rx, sizeof(rx));
+      break;
+    }
+    default: {
+      std::vector<uint8_t> bytes = in.ConsumeBytes<uint8_t>(
+          in.ConsumeIntegralInRange<size_t>(0, 64));
+      memory.CopyTo(at, bytes.data(), bytes.size());
+      break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace argo
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace argo;
+  FuzzedDataProvider in(data, size);
+  NullVirqNotifier virqs;
+  HypervisorOptions options;
+  options.wildcard_rings_permitted = in.ConsumeBool();
+  Hypervisor hv(options, &virqs);
+  for (domid_t d : kDomains) {
+    if (!hv.CreateDomain(d, DomainConfig{kFrames, d != 3}).ok()) std::abort();
+  }
+  for (int op = 0; op < 96 && in.remaining_bytes() > 0; ++op) {
+    const domid_t caller = in.PickValueInArray(kDomains);
+    switch (in.ConsumeIntegralInRange<int>(0, 9)) {
+      case 0: case 1: case 2: {
+        std::shared_ptr<GuestMemory> memory = hv.DomainMemory(caller);
+        Patch(in, *memory);
+        break;
+      }
+      case 3: {
+        hv.DestroyDomain(caller).IgnoreError();
+        if (!hv.CreateDomain(caller, DomainConfig{kFrames, caller != 3}).ok()) {
+          std::abort();
+        }
+        break;
+      }
+      default: {
+        static constexpr unsigned kCmds[] = {1, 2, 3, 4, 1, 3, 3};
+        unsigned cmd = in.ConsumeBool() ? in.PickValueInArray(kCmds)
+                                        : in.ConsumeIntegral<unsigned>();
+        uint64_t a1 = Handle(in), a2 = Handle(in);
+        uint64_t a3 = Number(in), a4 = Number(in);
+        int64_t rc = hv.ArgoOp(caller, cmd, a1, a2, a3, a4);
+        if (!ValidResult(rc)) std::abort();
+        break;
+      }
+    }
+  }
+  for (domid_t d : kDomains) hv.DestroyDomain(d).IgnoreError();
+  if (!hv.ListRings().empty()) std::abort();
+  return 0;
+}
