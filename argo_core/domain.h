@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "argo_core/mutex.h"
 #include "argo_core/guest_memory.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
@@ -57,10 +57,10 @@ struct Domain {
   // kMaxWindowSegmentsPerDomain).
   uint64_t window_segments ABSL_GUARDED_BY(rings_l2_mu_) = 0;
 
-  absl::Mutex send_l2_mu_;
+  Mutex send_l2_mu_;
   absl::flat_hash_set<SendInfo> send_info ABSL_GUARDED_BY(send_l2_mu_);
 
-  absl::Mutex wildcard_l2_mu_;
+  Mutex wildcard_l2_mu_;
   absl::flat_hash_set<RingInfo*> wildcard_waits ABSL_GUARDED_BY(wildcard_l2_mu_);
 };
 

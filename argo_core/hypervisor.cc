@@ -104,10 +104,10 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
     info.window_segments = d->window_segments;
   }
   {
-    absl::MutexLock send_l2(&d->send_l2_mu_);
+    MutexLock send_l2(&d->send_l2_mu_);
     info.partner_records = static_cast<uint32_t>(d->send_info.size());
   }
-  absl::MutexLock wildcard_l2(&d->wildcard_l2_mu_);
+  MutexLock wildcard_l2(&d->wildcard_l2_mu_);
   info.wildcard_waits = static_cast<uint32_t>(d->wildcard_waits.size());
   return info;
 }
@@ -128,7 +128,7 @@ std::vector<RingSnapshot> Hypervisor::ListRings() {
     if (d == nullptr) continue;
     ReadGuard rings_l2(&d->rings_l2_mu_);
     for (const auto& [id, ring] : d->rings) {
-      absl::MutexLock l3(&ring->l3_mu_);
+      MutexLock l3(&ring->l3_mu_);
       out.push_back(ring->Snapshot());
     }
   }
@@ -185,7 +185,7 @@ int Hypervisor::PendingRequeue(RingInfo& ring, domid_t waiter, uint32_t len) {
   if (rc == 0 && added && ring.is_wildcard()) {
     Domain* w = FindDomain(waiter);
     ABSL_ASSERT(w != nullptr);  // the waiter is the caller: alive under L1
-    absl::MutexLock wildcard_l2(&w->wildcard_l2_mu_);
+    MutexLock wildcard_l2(&w->wildcard_l2_mu_);
     w->wildcard_waits.insert(&ring);
   }
   return rc;
@@ -199,7 +199,7 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
   if (!ring.is_wildcard()) return;
   Domain* w = FindDomain(waiter);
   if (w == nullptr) return;
-  absl::MutexLock wildcard_l2(&w->wildcard_l2_mu_);
+  MutexLock wildcard_l2(&w->wildcard_l2_mu_);
   w->wildcard_waits.erase(&ring);
 }
 
@@ -207,7 +207,7 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
 
 void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
   {
-    absl::MutexLock l3(&ring->l3_mu_);
+    MutexLock l3(&ring->l3_mu_);
     for (const PendingEnt& ent : ring->PendingTakeAll()) {
       ForgetWildcardWait(*ring, ent.domid);
     }
@@ -216,7 +216,7 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
   if (!ring->is_wildcard()) {
     Domain* partner = FindDomain(ring->id().partner_id);
     if (partner != nullptr) {
-      absl::MutexLock send_l2(&partner->send_l2_mu_);
+      MutexLock send_l2(&partner->send_l2_mu_);
       partner->send_info.erase(SendInfo{owner.domid, ring->id().aport});
     }
   }
@@ -233,7 +233,7 @@ void Hypervisor::RemoveAllRings(Domain& d) {
 void Hypervisor::RemovePartnerRings(Domain& d) {
   std::vector<SendInfo> records;
   {
-    absl::MutexLock send_l2(&d.send_l2_mu_);
+    MutexLock send_l2(&d.send_l2_mu_);
     records.assign(d.send_info.begin(), d.send_info.end());
   }
   // send_L2 is released before any rings_L2 is taken (lock order).
@@ -249,14 +249,14 @@ void Hypervisor::RemovePartnerRings(Domain& d) {
 void Hypervisor::RemoveWildcardWaits(Domain& d) {
   std::vector<RingInfo*> rings;
   {
-    absl::MutexLock wildcard_l2(&d.wildcard_l2_mu_);
+    MutexLock wildcard_l2(&d.wildcard_l2_mu_);
     rings.assign(d.wildcard_waits.begin(), d.wildcard_waits.end());
     d.wildcard_waits.clear();
   }
   // Xen's wildcard_rings_pending_remove walked the wrong list member here;
   // this walks the dying domain's own wait list.
   for (RingInfo* ring : rings) {
-    absl::MutexLock l3(&ring->l3_mu_);
+    MutexLock l3(&ring->l3_mu_);
     ring->PendingCancel(d.domid);
   }
 }

@@ -39,7 +39,7 @@ void Hypervisor::NotifyCheckPending(Domain& currd, VirqBatch& virqs) {
   ReadGuard rings_l2(&currd.rings_l2_mu_);
   for (const auto& [id, ring] : currd.rings) {
     DomidList woken;
-    absl::MutexLock l3(&ring->l3_mu_);
+    MutexLock l3(&ring->l3_mu_);
     uint32_t space = ring->PayloadSpace();
     if (space == 0) continue;
     ring->PendingTakeSatisfied(space, &woken);
@@ -61,7 +61,7 @@ int Hypervisor::FillRingData(Domain& currd, uint64_t ent_hnd) {
     ReadGuard rings_l2(&dst->rings_l2_mu_);
     RingInfo* ring = FindRingByMatch(*dst, ent.ring.aport, currd.domid);
     if (ring != nullptr) {
-      absl::MutexLock l3(&ring->l3_mu_);
+      MutexLock l3(&ring->l3_mu_);
       ent.flags |= XEN_ARGO_RING_EXISTS;
       if (ring->is_wildcard()) ent.flags |= XEN_ARGO_RING_SHARED;
       ent.max_message_size = MaxPayloadForRing(ring->len());

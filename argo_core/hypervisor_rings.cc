@@ -97,7 +97,7 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   if (frames_error != 0) return frames_error;
 
   if (existing != nullptr) {
-    absl::MutexLock l3(&existing->l3_mu_);
+    MutexLock l3(&existing->l3_mu_);
     uint64_t segments =
         currd.window_segments - existing->window_segments() + window.segments();
     if (segments > kMaxWindowSegmentsPerDomain) return -XEN_ENOMEM;
@@ -116,7 +116,7 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   currd.rings.emplace(id, std::make_unique<RingInfo>(currd.domid, id, reg.len,
                                                      std::move(window), tx));
   if (partner != nullptr) {
-    absl::MutexLock send_l2(&partner->send_l2_mu_);
+    MutexLock send_l2(&partner->send_l2_mu_);
     partner->send_info.insert(SendInfo{currd.domid, reg.aport});
   }
   return 0;

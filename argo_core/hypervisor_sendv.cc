@@ -68,7 +68,7 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
 
     // The receiver sees the claimed port and the stamped sender domid.
     const xen_argo_addr_t source{send_addr.src.aport, currd.domid, 0};
-    absl::MutexLock l3(&ring->l3_mu_);
+    MutexLock l3(&ring->l3_mu_);
     rc = ring->Insert(source, message_type, memory, iovs, niov, total);
     if (rc == -XEN_EAGAIN) {
       // Queue a wake-up for when the message fits; EBUSY if 32 wait already.

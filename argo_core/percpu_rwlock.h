@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "argo_core/mutex.h"
 
 namespace argo {
 
@@ -48,7 +48,7 @@ class ABSL_LOCKABLE PerCpuRwLock {
 
   Slot slots_[kSlots];
   alignas(64) std::atomic<bool> writer_pending_{false};
-  absl::Mutex writers_mu_;  // serialises writers
+  Mutex writers_mu_;  // serialises writers
 };
 
 class ABSL_SCOPED_LOCKABLE ReadGuard {

@@ -15,7 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/synchronization/mutex.h"
+#include "argo_core/mutex.h"
 #include "argo_core/frame_window.h"
 #include "argo_core/guest_memory.h"
 #include "argo_core/public/argo.h"
@@ -113,7 +113,7 @@ class RingInfo {
 
   RingSnapshot Snapshot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
-  mutable absl::Mutex l3_mu_;
+  mutable Mutex l3_mu_;
 
  private:
   xen_argo_ring_t* header() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {

@@ -4,12 +4,13 @@
 #ifndef ARGO_CORE_VIRQ_RECORDER_H_
 #define ARGO_CORE_VIRQ_RECORDER_H_
 
+#include <condition_variable>
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "argo_core/mutex.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
@@ -27,7 +28,10 @@ class VirqRecorder final : public VirqNotifier {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable absl::Mutex mu_;
+  uint64_t CountLocked(domid_t domid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable Mutex mu_;
+  std::condition_variable_any raised_;
   absl::flat_hash_map<domid_t, uint64_t> counts_ ABSL_GUARDED_BY(mu_);
 };
 

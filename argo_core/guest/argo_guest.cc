@@ -60,7 +60,7 @@ absl::StatusOr<GuestRing*> ArgoGuest::RegisterRing(xen_argo_port_t aport,
                                              " is not a multiple of 16 in ",
                                              kMinRingSize, "..", kMaxRingSize));
   }
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   const uint64_t npage = NpagesRing(len);
   absl::StatusOr<std::vector<uint64_t>> frames = frames_.Allocate(npage);
   if (!frames.ok()) return frames.status();
@@ -88,7 +88,7 @@ absl::StatusOr<GuestRing*> ArgoGuest::RegisterRing(xen_argo_port_t aport,
 }
 
 absl::Status ArgoGuest::UnregisterRing(GuestRing* ring) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto it = std::find_if(rings_.begin(), rings_.end(),
                          [ring](const auto& r) { return r.get() == ring; });
   if (it == rings_.end()) {
@@ -122,7 +122,7 @@ absl::StatusOr<uint32_t> ArgoGuest::Sendv(
                                  " bytes exceeds the guest send buffer of ",
                                  send_buffer_bytes_));
   }
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   Put(kStructsGpa,
       xen_argo_send_addr_t{{src_port, self_, 0}, dst});
   uint64_t at = kSendBufferGpa;
@@ -153,7 +153,7 @@ absl::StatusOr<uint32_t> ArgoGuest::Send(xen_argo_port_t src_port,
 }
 
 absl::Status ArgoGuest::NotifyNull() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return XenReturnToStatus(Op(XEN_ARGO_OP_notify, 0, 0, 0, 0), "notify");
 }
 
@@ -164,7 +164,7 @@ absl::StatusOr<std::vector<xen_argo_ring_data_ent_t>> ArgoGuest::Notify(
                                              " notify entries exceed ",
                                              kMaxNotifyCount));
   }
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   Put(kRingDataGpa,
       xen_argo_ring_data_t{static_cast<uint32_t>(queries.size()), 0});
   const uint64_t ents = kRingDataGpa + sizeof(xen_argo_ring_data_t);

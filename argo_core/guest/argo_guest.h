@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "argo_core/mutex.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "argo_core/frame_window.h"
@@ -137,7 +137,7 @@ class ArgoGuest {
   const domid_t self_;
   const uint32_t send_buffer_bytes_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   FrameAllocator frames_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<GuestRing>> rings_ ABSL_GUARDED_BY(mu_);
 };
