@@ -14,13 +14,13 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "argo_core/mutex.h"
 #include "argo_core/guest_memory.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_info.h"
+#include "argo_core/ring_table.h"
 
 namespace argo {
 
@@ -51,8 +51,7 @@ struct Domain {
   const bool argo_enabled;
 
   PerCpuRwLock rings_l2_mu_;
-  absl::flat_hash_map<RingId, std::unique_ptr<RingInfo>> rings
-      ABSL_GUARDED_BY(rings_l2_mu_);
+  RingTable rings ABSL_GUARDED_BY(rings_l2_mu_);
   // Kernel mappings held by this domain's ring windows (bounded, see
   // kMaxWindowSegmentsPerDomain).
   uint64_t window_segments ABSL_GUARDED_BY(rings_l2_mu_) = 0;

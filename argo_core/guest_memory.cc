@@ -60,20 +60,6 @@ GuestMemory::~GuestMemory() {
   close(fd_);
 }
 
-bool GuestMemory::CopyFrom(uint64_t gpa, void* dst, size_t len) const {
-  const uint8_t* src = Translate(gpa, len);
-  if (src == nullptr) return false;
-  if (len != 0) std::memcpy(dst, src, len);  // dst may be null when len is 0
-  return true;
-}
-
-bool GuestMemory::CopyTo(uint64_t gpa, const void* src, size_t len) const {
-  uint8_t* dst = Translate(gpa, len);
-  if (dst == nullptr) return false;
-  if (len != 0) std::memcpy(dst, src, len);  // src may be null when len is 0
-  return true;
-}
-
 absl::StatusOr<FrameWindow> GuestMemory::MapFrames(
     absl::Span<const uint64_t> gfns) const {
   return FrameWindow::Map(fd_, gfns);

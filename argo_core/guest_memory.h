@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -52,9 +53,20 @@ class GuestMemory {
     return Contains(gpa, len) ? base_ + gpa : nullptr;
   }
 
-  // Return false (and copy nothing) iff the range is out of memory.
-  bool CopyFrom(uint64_t gpa, void* dst, size_t len) const;
-  bool CopyTo(uint64_t gpa, const void* src, size_t len) const;
+  // Return false (and copy nothing) iff the range is out of memory. Inline:
+  // the hot path copies small fixed-size structs.
+  bool CopyFrom(uint64_t gpa, void* dst, size_t len) const {
+    const uint8_t* src = Translate(gpa, len);
+    if (src == nullptr) return false;
+    if (len != 0) std::memcpy(dst, src, len);  // dst may be null if len is 0
+    return true;
+  }
+  bool CopyTo(uint64_t gpa, const void* src, size_t len) const {
+    uint8_t* dst = Translate(gpa, len);
+    if (dst == nullptr) return false;
+    if (len != 0) std::memcpy(dst, src, len);  // src may be null if len is 0
+    return true;
+  }
 
   // Maps the given frames contiguously. REQUIRES: every gfn < nframes().
   absl::StatusOr<FrameWindow> MapFrames(absl::Span<const uint64_t> gfns) const;

@@ -15,7 +15,7 @@ Hypervisor::Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
                        AccessControl* access_control)
     : options_(options),
       notifier_(notifier),
-      xsm_(access_control != nullptr ? access_control : &permit_all_),
+      xsm_(access_control),
       domains_(DOMID_FIRST_RESERVED) {}
 
 Hypervisor::~Hypervisor() {
@@ -23,15 +23,16 @@ Hypervisor::~Hypervisor() {
   for (domid_t domid : ListDomains()) DestroyDomain(domid).IgnoreError();
 }
 
-void Hypervisor::VirqBatch::AddAll(const DomidList& domids) {
-  domids_.insert(domids_.end(), domids.begin(), domids.end());
-}
-
 void Hypervisor::VirqBatch::Deliver(VirqNotifier& notifier) {
-  std::sort(domids_.begin(), domids_.end());
-  auto end = std::unique(domids_.begin(), domids_.end());
-  for (auto it = domids_.begin(); it != end; ++it) notifier.RaiseVirq(*it);
-  domids_.clear();
+  if (count_ == 0) return;
+  if (more_.empty()) {
+    notifier.RaiseVirq(first_);
+    return;
+  }
+  more_.push_back(first_);
+  std::sort(more_.begin(), more_.end());
+  auto end = std::unique(more_.begin(), more_.end());
+  for (auto it = more_.begin(); it != end; ++it) notifier.RaiseVirq(*it);
 }
 
 Domain* Hypervisor::FindDomain(domid_t domid) const {
@@ -53,7 +54,7 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
       GuestMemory::Create(config.memory_frames, absl::StrCat("argo-dom", domid));
   if (!memory.ok()) return memory.status();
   // Xen's argo_init: Argo only if the domain asks for it and XSM allows.
-  bool argo = config.argo_enabled && xsm_->Enable(domid) == 0;
+  bool argo = config.argo_enabled && XsmEnable(domid) == 0;
 
   WriteGuard l1(&l1_mu_);
   if (domains_[domid] != nullptr) {
@@ -100,7 +101,7 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
                   .argo_enabled = d->argo_enabled};
   {
     ReadGuard rings_l2(&d->rings_l2_mu_);
-    info.ring_count = static_cast<uint32_t>(d->rings.size());
+    info.ring_count = d->rings.size();
     info.window_segments = d->window_segments;
   }
   {
@@ -127,10 +128,10 @@ std::vector<RingSnapshot> Hypervisor::ListRings() {
   for (const std::unique_ptr<Domain>& d : domains_) {
     if (d == nullptr) continue;
     ReadGuard rings_l2(&d->rings_l2_mu_);
-    for (const auto& [id, ring] : d->rings) {
-      MutexLock l3(&ring->l3_mu_);
+    d->rings.ForEach([&out](RingInfo* ring) {
+      SpinLockGuard l3(&ring->l3_mu_);
       out.push_back(ring->Snapshot());
-    }
+    });
   }
   return out;
 }
@@ -150,7 +151,7 @@ int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
     ReadGuard l1(&l1_mu_);
     Domain* currd = FindDomain(caller);
     if (currd == nullptr) return -XEN_ESRCH;
-    rc = xsm_->Enable(caller);
+    rc = XsmEnable(caller);
     if (rc == 0) {
       const uint32_t a3 = static_cast<uint32_t>(arg3);
       const uint32_t a4 = static_cast<uint32_t>(arg4);
@@ -207,7 +208,7 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
 
 void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
   {
-    MutexLock l3(&ring->l3_mu_);
+    SpinLockGuard l3(&ring->l3_mu_);
     for (const PendingEnt& ent : ring->PendingTakeAll()) {
       ForgetWildcardWait(*ring, ent.domid);
     }
@@ -220,13 +221,13 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
       partner->send_info.erase(SendInfo{owner.domid, ring->id().aport});
     }
   }
-  owner.rings.erase(ring->id());
+  owner.rings.Erase(ring->id());
 }
 
 void Hypervisor::RemoveAllRings(Domain& d) {
   WriteGuard rings_l2(&d.rings_l2_mu_);
   std::vector<RingInfo*> rings;
-  for (const auto& [id, ring] : d.rings) rings.push_back(ring.get());
+  d.rings.ForEach([&rings](RingInfo* ring) { rings.push_back(ring); });
   for (RingInfo* ring : rings) RemoveRing(d, ring);
 }
 
@@ -241,8 +242,8 @@ void Hypervisor::RemovePartnerRings(Domain& d) {
     Domain* owner = FindDomain(record.owner);
     if (owner == nullptr) continue;
     WriteGuard rings_l2(&owner->rings_l2_mu_);
-    auto it = owner->rings.find(RingId{record.aport, d.domid});
-    if (it != owner->rings.end()) RemoveRing(*owner, it->second.get());
+    RingInfo* ring = owner->rings.Find(RingId{record.aport, d.domid});
+    if (ring != nullptr) RemoveRing(*owner, ring);
   }
 }
 
@@ -256,7 +257,7 @@ void Hypervisor::RemoveWildcardWaits(Domain& d) {
   // Xen's wildcard_rings_pending_remove walked the wrong list member here;
   // this walks the dying domain's own wait list.
   for (RingInfo* ring : rings) {
-    MutexLock l3(&ring->l3_mu_);
+    SpinLockGuard l3(&ring->l3_mu_);
     ring->PendingCancel(d.domid);
   }
 }

@@ -129,18 +129,40 @@ class Hypervisor {
   std::vector<domid_t> ListDomains() ABSL_LOCKS_EXCLUDED(l1_mu_);
 
  private:
-  // VIRQs collected under the locks and raised after they are released.
+  // VIRQs collected under the locks and raised after they are released,
+  // each domain once. sendv raises at most one: that case stays in a scalar.
   class VirqBatch {
    public:
-    void Add(domid_t domid) { domids_.push_back(domid); }
-    void AddAll(const DomidList& domids);
+    void Add(domid_t domid) {
+      if (count_++ == 0) {
+        first_ = domid;
+      } else {
+        more_.push_back(domid);
+      }
+    }
+    void AddAll(const DomidList& domids) {
+      for (domid_t d : domids) Add(d);
+    }
     void Deliver(VirqNotifier& notifier);
 
    private:
-    DomidList domids_;
+    uint32_t count_ = 0;
+    domid_t first_ = 0;
+    std::vector<domid_t> more_;
   };
 
   Domain* FindDomain(domid_t domid) const ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+
+  // The XSM hooks; without a policy (Xen without XSM) they permit all
+  // without an indirect call.
+  int XsmEnable(domid_t d) { return xsm_ ? xsm_->Enable(d) : 0; }
+  int XsmRegisterSingleSource(domid_t d, domid_t partner) {
+    return xsm_ ? xsm_->RegisterSingleSource(d, partner) : 0;
+  }
+  int XsmRegisterAnySource(domid_t d) {
+    return xsm_ ? xsm_->RegisterAnySource(d) : 0;
+  }
+  int XsmSend(domid_t src, domid_t dst) { return xsm_ ? xsm_->Send(src, dst) : 0; }
 
   // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
   int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,
@@ -194,8 +216,7 @@ class Hypervisor {
 
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;
-  PermitAllAccessControl permit_all_;
-  AccessControl* const xsm_;
+  AccessControl* const xsm_;  // null: permit all
 
   PerCpuRwLock l1_mu_;
   // Indexed by domid; only normal domids (< DOMID_FIRST_RESERVED).

@@ -49,11 +49,11 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   Domain* partner = nullptr;
   if (reg.partner_id == XEN_ARGO_DOMID_ANY) {
     if (!options_.wildcard_rings_permitted) return -XEN_EPERM;
-    if (int rc = xsm_->RegisterAnySource(currd.domid); rc != 0) return rc;
+    if (int rc = XsmRegisterAnySource(currd.domid); rc != 0) return rc;
   } else {
     partner = FindDomain(reg.partner_id);
     if (partner == nullptr) return -XEN_ESRCH;
-    if (int rc = xsm_->RegisterSingleSource(currd.domid, reg.partner_id);
+    if (int rc = XsmRegisterSingleSource(currd.domid, reg.partner_id);
         rc != 0) {
       return rc;
     }
@@ -81,8 +81,7 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
 
   WriteGuard rings_l2(&currd.rings_l2_mu_);
   const RingId id{reg.aport, reg.partner_id};
-  auto it = currd.rings.find(id);
-  RingInfo* existing = it != currd.rings.end() ? it->second.get() : nullptr;
+  RingInfo* existing = currd.rings.Find(id);
   // Only a new ring counts against the limit (Xen counted re-registrations).
   if (existing == nullptr && currd.rings.size() >= kMaxRingsPerDomain) {
     return -XEN_ENOSPC;
@@ -97,7 +96,7 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   if (frames_error != 0) return frames_error;
 
   if (existing != nullptr) {
-    MutexLock l3(&existing->l3_mu_);
+    SpinLockGuard l3(&existing->l3_mu_);
     uint64_t segments =
         currd.window_segments - existing->window_segments() + window.segments();
     if (segments > kMaxWindowSegmentsPerDomain) return -XEN_ENOMEM;
@@ -113,8 +112,8 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   }
   currd.window_segments += window.segments();
   const uint32_t tx = AdoptInitialTx(window, reg.len);
-  currd.rings.emplace(id, std::make_unique<RingInfo>(currd.domid, id, reg.len,
-                                                     std::move(window), tx));
+  currd.rings.Insert(std::make_unique<RingInfo>(currd.domid, id, reg.len,
+                                                std::move(window), tx));
   if (partner != nullptr) {
     MutexLock send_l2(&partner->send_l2_mu_);
     partner->send_info.insert(SendInfo{currd.domid, reg.aport});
@@ -134,9 +133,9 @@ int64_t Hypervisor::UnregisterRing(Domain& currd, uint64_t unreg_hnd,
   if (!currd.argo_enabled) return -XEN_ENODEV;
 
   WriteGuard rings_l2(&currd.rings_l2_mu_);
-  auto it = currd.rings.find(RingId{unreg.aport, unreg.partner_id});
-  if (it == currd.rings.end()) return -XEN_ENOENT;
-  RemoveRing(currd, it->second.get());
+  RingInfo* ring = currd.rings.Find(RingId{unreg.aport, unreg.partner_id});
+  if (ring == nullptr) return -XEN_ENOENT;
+  RemoveRing(currd, ring);
   return 0;
 }
 

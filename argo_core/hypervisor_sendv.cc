@@ -26,10 +26,8 @@ int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total) {
 
 RingInfo* Hypervisor::FindRingByMatch(Domain& dst, xen_argo_port_t aport,
                                       domid_t sender) {
-  auto it = dst.rings.find(RingId{aport, sender});
-  if (it != dst.rings.end()) return it->second.get();
-  it = dst.rings.find(RingId{aport, XEN_ARGO_DOMID_ANY});
-  return it != dst.rings.end() ? it->second.get() : nullptr;
+  RingInfo* ring = dst.rings.Find(RingId{aport, sender});
+  return ring != nullptr ? ring : dst.rings.Find(RingId{aport, XEN_ARGO_DOMID_ANY});
 }
 
 int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
@@ -54,7 +52,7 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
   }
   Domain* dst = FindDomain(send_addr.dst.domain_id);
   if (dst == nullptr) return -XEN_ESRCH;
-  if (int rc = xsm_->Send(currd.domid, dst->domid); rc != 0) return rc;
+  if (int rc = XsmSend(currd.domid, dst->domid); rc != 0) return rc;
   if (!currd.argo_enabled) return -XEN_ENODEV;
   if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
 
@@ -68,7 +66,7 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
 
     // The receiver sees the claimed port and the stamped sender domid.
     const xen_argo_addr_t source{send_addr.src.aport, currd.domid, 0};
-    MutexLock l3(&ring->l3_mu_);
+    SpinLockGuard l3(&ring->l3_mu_);
     rc = ring->Insert(source, message_type, memory, iovs, niov, total);
     if (rc == -XEN_EAGAIN) {
       // Queue a wake-up for when the message fits; EBUSY if 32 wait already.

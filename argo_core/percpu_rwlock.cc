@@ -1,62 +1,91 @@
 #include "argo_core/percpu_rwlock.h"
 
-#include <thread>
+#include "argo_core/spin_backoff.h"
 
 namespace argo {
 namespace {
 
-// Spins briefly, then yields the CPU: waits here are short (bounded work by
-// the holder) but must not starve the holder on a 2-core machine.
-class Backoff {
+// Which of the kSlots per-thread slots are taken (bit i = slot i).
+std::atomic<uint32_t> taken_slots{0};
+static_assert(PerCpuRwLock::kSlots <= 32, "taken_slots is a 32-bit mask");
+
+// Owns the calling thread's slot number and gives it back at thread exit.
+class SlotLease {
  public:
-  void Pause() {
-    if (++spins_ < 64) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-      return;
+  SlotLease() {
+    uint32_t taken = taken_slots.load(std::memory_order_relaxed);
+    for (;;) {
+      if (taken == ~uint32_t{0}) return;  // all taken: share the overflow
+      int free = __builtin_ctz(~taken);
+      if (taken_slots.compare_exchange_weak(taken, taken | (1u << free),
+                                            std::memory_order_relaxed)) {
+        slot_ = free;
+        return;
+      }
     }
-    std::this_thread::yield();
   }
+  ~SlotLease() {
+    if (slot_ >= 0) {
+      taken_slots.fetch_and(~(1u << slot_), std::memory_order_relaxed);
+    }
+  }
+  int slot() const { return slot_; }
 
  private:
-  int spins_ = 0;
+  int slot_ = -1;
 };
-
-std::atomic<int> next_slot{0};
 
 }  // namespace
 
+// A trivially-initialised thread_local keeps the hot path to one TLS load;
+// the lease (with its exit-time destructor) is made once per thread.
+thread_local int cached_slot = -2;  // -2: not yet leased
+
 int PerCpuRwLock::ThisThreadSlot() {
-  thread_local const int slot =
-      next_slot.fetch_add(1, std::memory_order_relaxed) % kSlots;
-  return slot;
+  if (__builtin_expect(cached_slot != -2, 1)) return cached_slot;
+  thread_local const SlotLease lease;
+  cached_slot = lease.slot();
+  return cached_slot;
 }
 
-// Dekker-style handshake, all seq_cst: a reader publishes its count and then
-// reads the writer flag; a writer publishes the flag and then reads every
-// count. At least one of them sees the other.
-void PerCpuRwLock::ReaderLock() {
-  Slot& slot = slots_[ThisThreadSlot()];
+// Dekker-style handshake: a reader publishes its presence with a seq_cst
+// RMW and then reads the writer flag; a writer publishes the flag (seq_cst)
+// and then reads every slot. At least one of them sees the other. Leaving
+// is a plain release store: nobody else writes the slot.
+void PerCpuRwLock::ReaderLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  const int slot = ThisThreadSlot();
   for (;;) {
-    slot.readers.fetch_add(1, std::memory_order_seq_cst);
+    if (slot >= 0) {
+      slots_[slot].held.exchange(1, std::memory_order_seq_cst);
+    } else {
+      overflow_readers_.fetch_add(1, std::memory_order_seq_cst);
+    }
     if (!writer_pending_.load(std::memory_order_seq_cst)) return;
-    slot.readers.fetch_sub(1, std::memory_order_release);
-    Backoff backoff;
+    ReaderUnlock();
+    SpinBackoff backoff;
     while (writer_pending_.load(std::memory_order_acquire)) backoff.Pause();
   }
 }
 
-void PerCpuRwLock::ReaderUnlock() {
-  slots_[ThisThreadSlot()].readers.fetch_sub(1, std::memory_order_release);
+void PerCpuRwLock::ReaderUnlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  const int slot = ThisThreadSlot();
+  if (slot >= 0) {
+    slots_[slot].held.store(0, std::memory_order_release);
+  } else {
+    overflow_readers_.fetch_sub(1, std::memory_order_release);
+  }
 }
 
 void PerCpuRwLock::WriterLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   writers_mu_.Lock();
   writer_pending_.store(true, std::memory_order_seq_cst);
   for (Slot& slot : slots_) {
-    Backoff backoff;
-    while (slot.readers.load(std::memory_order_seq_cst) != 0) backoff.Pause();
+    SpinBackoff backoff;
+    while (slot.held.load(std::memory_order_seq_cst) != 0) backoff.Pause();
+  }
+  SpinBackoff backoff;
+  while (overflow_readers_.load(std::memory_order_seq_cst) != 0) {
+    backoff.Pause();
   }
 }
 

@@ -1,15 +1,23 @@
-// A reader/writer lock whose read side touches only a per-thread slot, so
-// readers on different CPUs never bounce a shared cache line. Writers are
-// rare (domain create/destroy, ring register/unregister) and pay for it:
-// they raise a flag and wait for every slot to drain.
+// A reader/writer lock whose read side touches only the calling thread's
+// own slot: one locked instruction to enter, a plain store to leave, and no
+// cache line shared between readers on different CPUs. Writers are rare
+// (domain create/destroy, ring register/unregister) and pay for it: they
+// raise a flag and wait for every slot to drain.
 //
 // This plays the role of Xen's percpu_rwlock for L1 and rings_L2 (§3.4):
-// with a plain rwlock every sendv does an atomic RMW on one shared word and
-// two senders to disjoint rings serialise on that cache line.
+// with a plain rwlock every sendv does two atomic RMWs on one shared word,
+// and two senders to disjoint rings serialise on that cache line.
+//
+// Slots: the first kSlots threads that take any PerCpuRwLock get a slot of
+// their own for their lifetime (released at thread exit); later threads
+// share one overflow counter (correct, just slower).
 //
 // Fairness: readers back off while a writer is pending, so writers are not
-// starved. Readers and writers both wait by spinning then yielding: every
-// holder of this lock runs bounded work (no guest can make a holder block).
+// starved. Both sides wait by spinning, then yielding: every holder runs
+// bounded work (no guest can make a holder block).
+//
+// Not reentrant: a thread must not take the same lock twice for read (a
+// writer arriving in between would deadlock it).
 #ifndef ARGO_CORE_PERCPU_RWLOCK_H_
 #define ARGO_CORE_PERCPU_RWLOCK_H_
 
@@ -23,6 +31,8 @@ namespace argo {
 
 class ABSL_LOCKABLE PerCpuRwLock {
  public:
+  static constexpr int kSlots = 32;
+
   PerCpuRwLock() = default;
   PerCpuRwLock(const PerCpuRwLock&) = delete;
   PerCpuRwLock& operator=(const PerCpuRwLock&) = delete;
@@ -36,17 +46,16 @@ class ABSL_LOCKABLE PerCpuRwLock {
   void AssertReaderHeld() const ABSL_ASSERT_SHARED_LOCK() {}
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 
- private:
-  static constexpr int kSlots = 16;
-  struct alignas(64) Slot {
-    std::atomic<int64_t> readers{0};
-  };
-
-  // The slot of the calling thread; fixed for the thread's lifetime, so a
-  // reader unlocks the slot it locked.
+  // The calling thread's slot, or -1 if it shares the overflow counter.
   static int ThisThreadSlot();
 
+ private:
+  struct alignas(64) Slot {
+    std::atomic<uint32_t> held{0};  // 0 or 1: only its thread writes it
+  };
+
   Slot slots_[kSlots];
+  alignas(64) std::atomic<uint32_t> overflow_readers_{0};
   alignas(64) std::atomic<bool> writer_pending_{false};
   Mutex writers_mu_;  // serialises writers
 };

@@ -15,10 +15,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
-#include "argo_core/mutex.h"
 #include "argo_core/frame_window.h"
 #include "argo_core/guest_memory.h"
 #include "argo_core/public/argo.h"
+#include "argo_core/spin_lock.h"
 
 namespace argo {
 
@@ -31,11 +31,8 @@ struct RingId {
   friend bool operator==(const RingId& a, const RingId& b) {
     return a.aport == b.aport && a.partner_id == b.partner_id;
   }
-  template <typename H>
-  friend H AbslHashValue(H h, const RingId& id) {
-    return H::combine(std::move(h), id.aport, id.partner_id);
-  }
 };
+
 
 // A domain waiting for `len` bytes of payload space on a ring.
 struct PendingEnt {
@@ -113,7 +110,7 @@ class RingInfo {
 
   RingSnapshot Snapshot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
-  mutable Mutex l3_mu_;
+  mutable SpinLock l3_mu_;
 
  private:
   xen_argo_ring_t* header() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {

@@ -80,6 +80,9 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
   ent.space_required = payload;
   smem->CopyTo(kRingDataGpa, &data, sizeof(data));
   smem->CopyTo(kRingDataGpa + sizeof(data), &ent, sizeof(ent));
+  // An empty ring takes messages while one slot stays free.
+  const uint64_t cost = kMessageHeaderSize + RoundupMessage(payload);
+  sends_per_fill_ = static_cast<uint32_t>(std::max<uint64_t>(1, (len - 1) / cost));
   if (Send() != payload) Die("first send");
   Consume();
 }

@@ -44,6 +44,16 @@ class SendPair {
     return hv_->ArgoOp(sender_, XEN_ARGO_OP_sendv, kSendAddrGpa, kIovGpa, niov_,
                        0);
   }
+  // One sendv, with the receiver draining the ring (in one batch) whenever
+  // the next message would not fit, as a receiver that keeps up does.
+  // Returns the hypercall value.
+  int64_t SendDrainingInBatches() {
+    if (++sent_since_drain_ > sends_per_fill_) {
+      Consume();
+      sent_since_drain_ = 1;
+    }
+    return Send();
+  }
   // The receiver consumes everything (publishes rx = tx).
   void Consume() {
     auto* ring = reinterpret_cast<xen_argo_ring_t*>(window_.data());
@@ -71,6 +81,8 @@ class SendPair {
   const domid_t sender_;
   const domid_t receiver_;
   const uint32_t niov_;
+  uint32_t sends_per_fill_ = 1;  // messages an empty ring takes
+  uint32_t sent_since_drain_ = 0;
   FrameWindow window_;  // the receiver's own view of its ring
 };
 
