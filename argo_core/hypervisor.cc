@@ -23,12 +23,7 @@ Hypervisor::~Hypervisor() {
   for (domid_t domid : ListDomains()) DestroyDomain(domid).IgnoreError();
 }
 
-void Hypervisor::VirqBatch::Deliver(VirqNotifier& notifier) {
-  if (count_ == 0) return;
-  if (more_.empty()) {
-    notifier.RaiseVirq(first_);
-    return;
-  }
+void Hypervisor::VirqBatch::DeliverMany(VirqNotifier& notifier) {
   more_.push_back(first_);
   std::sort(more_.begin(), more_.end());
   auto end = std::unique(more_.begin(), more_.end());

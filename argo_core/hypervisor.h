@@ -143,9 +143,17 @@ class Hypervisor {
     void AddAll(const DomidList& domids) {
       for (domid_t d : domids) Add(d);
     }
-    void Deliver(VirqNotifier& notifier);
+    void Deliver(VirqNotifier& notifier) {
+      if (count_ == 1) {
+        notifier.RaiseVirq(first_);
+      } else if (count_ > 1) {
+        DeliverMany(notifier);
+      }
+    }
 
    private:
+    void DeliverMany(VirqNotifier& notifier);
+
     uint32_t count_ = 0;
     domid_t first_ = 0;
     std::vector<domid_t> more_;

@@ -37,10 +37,13 @@ class SlotLease {
 
 }  // namespace
 
-// A trivially-initialised thread_local keeps the hot path to one TLS load;
-// the lease (with its exit-time destructor) is made once per thread.
-thread_local int cached_slot = -2;  // -2: not yet leased
+namespace internal_percpu_rwlock {
+thread_local int cached_slot = -2;
+}  // namespace internal_percpu_rwlock
 
+using internal_percpu_rwlock::cached_slot;
+
+// The lease (with its exit-time destructor) is made once per thread.
 int PerCpuRwLock::ThisThreadSlot() {
   if (__builtin_expect(cached_slot != -2, 1)) return cached_slot;
   thread_local const SlotLease lease;
@@ -52,7 +55,7 @@ int PerCpuRwLock::ThisThreadSlot() {
 // RMW and then reads the writer flag; a writer publishes the flag (seq_cst)
 // and then reads every slot. At least one of them sees the other. Leaving
 // is a plain release store: nobody else writes the slot.
-void PerCpuRwLock::ReaderLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void PerCpuRwLock::ReaderLockSlow() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const int slot = ThisThreadSlot();
   for (;;) {
     if (slot >= 0) {
@@ -61,18 +64,13 @@ void PerCpuRwLock::ReaderLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       overflow_readers_.fetch_add(1, std::memory_order_seq_cst);
     }
     if (!writer_pending_.load(std::memory_order_seq_cst)) return;
-    ReaderUnlock();
+    if (slot >= 0) {
+      slots_[slot].held.store(0, std::memory_order_release);
+    } else {
+      overflow_readers_.fetch_sub(1, std::memory_order_release);
+    }
     SpinBackoff backoff;
     while (writer_pending_.load(std::memory_order_acquire)) backoff.Pause();
-  }
-}
-
-void PerCpuRwLock::ReaderUnlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  const int slot = ThisThreadSlot();
-  if (slot >= 0) {
-    slots_[slot].held.store(0, std::memory_order_release);
-  } else {
-    overflow_readers_.fetch_sub(1, std::memory_order_release);
   }
 }
 

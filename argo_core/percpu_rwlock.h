@@ -29,6 +29,12 @@
 
 namespace argo {
 
+namespace internal_percpu_rwlock {
+// The calling thread's slot: -2 before its first lock, -1 if it shares the
+// overflow counter. Trivially initialised, so reading it is one TLS load.
+extern thread_local int cached_slot;
+}  // namespace internal_percpu_rwlock
+
 class ABSL_LOCKABLE PerCpuRwLock {
  public:
   static constexpr int kSlots = 32;
@@ -37,8 +43,26 @@ class ABSL_LOCKABLE PerCpuRwLock {
   PerCpuRwLock(const PerCpuRwLock&) = delete;
   PerCpuRwLock& operator=(const PerCpuRwLock&) = delete;
 
-  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION();
-  void ReaderUnlock() ABSL_UNLOCK_FUNCTION();
+  // Inline fast paths: a thread with its own slot and no writer pending.
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
+    const int slot = internal_percpu_rwlock::cached_slot;
+    if (__builtin_expect(slot >= 0, 1)) {
+      slots_[slot].held.exchange(1, std::memory_order_seq_cst);
+      if (__builtin_expect(!writer_pending_.load(std::memory_order_seq_cst), 1)) {
+        return;
+      }
+      slots_[slot].held.store(0, std::memory_order_release);
+    }
+    ReaderLockSlow();
+  }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
+    const int slot = internal_percpu_rwlock::cached_slot;
+    if (__builtin_expect(slot >= 0, 1)) {
+      slots_[slot].held.store(0, std::memory_order_release);
+    } else {
+      overflow_readers_.fetch_sub(1, std::memory_order_release);
+    }
+  }
   void WriterLock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
   void WriterUnlock() ABSL_UNLOCK_FUNCTION();
 
@@ -50,6 +74,10 @@ class ABSL_LOCKABLE PerCpuRwLock {
   static int ThisThreadSlot();
 
  private:
+  // Leases a slot on first use, waits out writers, or uses the overflow
+  // counter; then holds the lock for read.
+  void ReaderLockSlow();
+
   struct alignas(64) Slot {
     std::atomic<uint32_t> held{0};  // 0 or 1: only its thread writes it
   };

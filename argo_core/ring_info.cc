@@ -44,7 +44,7 @@ uint32_t RingInfo::CopyIntoRing(uint32_t at, const uint8_t* src, uint32_t n) {
   // at + first <= len: cannot run past the ring's end.
   std::memcpy(data + at, src, first);
   // n - first < len: the tail lands at the start of the ring.
-  std::memcpy(data, src + first, n - first);
+  if (n != first) std::memcpy(data, src + first, n - first);
   at += n;
   return at >= len_ ? at - len_ : at;
 }

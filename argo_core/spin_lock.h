@@ -20,10 +20,10 @@ class ABSL_LOCKABLE SpinLock {
   SpinLock& operator=(const SpinLock&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      SpinBackoff backoff;
-      while (locked_.load(std::memory_order_relaxed)) backoff.Pause();
+    if (__builtin_expect(!locked_.exchange(true, std::memory_order_acquire), 1)) {
+      return;
     }
+    LockSlow();
   }
   void Unlock() ABSL_UNLOCK_FUNCTION() {
     locked_.store(false, std::memory_order_release);
@@ -31,6 +31,14 @@ class ABSL_LOCKABLE SpinLock {
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 
  private:
+  // Out of line so the uncontended path inlines into its callers.
+  __attribute__((noinline)) void LockSlow() {
+    do {
+      SpinBackoff backoff;
+      while (locked_.load(std::memory_order_relaxed)) backoff.Pause();
+    } while (locked_.exchange(true, std::memory_order_acquire));
+  }
+
   std::atomic<bool> locked_{false};
 };
 

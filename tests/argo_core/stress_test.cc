@@ -194,12 +194,14 @@ TEST_F(StressTest, RegisterUnregisterChurnUnderConcurrentSends) {
   });
   uint64_t read = 0;
   for (int i = 0; i < 3000; ++i) {
+    // Counted before the ring exists, so a delivery into this incarnation
+    // always moves it (the sender may fill the ring before we look).
+    const uint64_t before = delivered.load();
     auto ring = receiver.api->RegisterRing(5, kFirstSender, 4096);
     ASSERT_TRUE(ring.ok()) << ring.status();
     if (i % 100 == 0) {
       // Now and then keep the ring until a send lands in it, so the churn
       // is known to interleave with real deliveries.
-      const uint64_t before = delivered.load();
       while (delivered.load() == before) std::this_thread::yield();
     }
     for (;;) {

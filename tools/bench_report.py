@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON output into the project's benchmark report.
+
+Reads the median of each benchmark's repetitions (all from one run, so the
+ratios compare like with like on a noisy shared machine) and writes:
+  bench/report.json  {"baselines": {name: ns}, "ratios": {name: x}, ...}
+  bench/report.md    the tables, the targets and the command that made them
+  bench/sendv_latency.svg  sendv latency in CPUID units against payload size
+
+Usage: bench_report.py OUT_DIR COMMAND RESULT.json [RESULT.json ...]
+"""
+
+import json
+import math
+import platform
+import sys
+from datetime import datetime, timezone
+
+# (ratio key, comparison, target, what it says)
+TARGETS = [
+    ("sendv_64B_over_cpuid", "<=", 0.01,
+     "a 64-byte in-process sendv costs at most 1/100 of a CPUID exit"),
+    ("sendv_64KiB_bw_over_memcpy", ">=", 0.7,
+     "copying 64 KiB into a ring costs little more than a memcpy"),
+    ("sendv_1MiB_bw_over_memcpy", ">=", 0.7,
+     "copying 1 MiB into a ring costs little more than a memcpy"),
+    ("throughput_2t_over_1t", ">=", 1.6,
+     "senders to disjoint rings do not serialise on a shared lock"),
+]
+
+SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
+
+
+def size_label(n):
+    if n >= 1 << 20:
+        return f"{n >> 20}MiB"
+    if n >= 1 << 10:
+        return f"{n >> 10}KiB"
+    return f"{n}B"
+
+
+def load_medians(paths):
+    """run_name -> median entry; also the context of the first file."""
+    medians, context = {}, None
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        for b in data["benchmarks"]:
+            if b.get("aggregate_name") == "median":
+                medians[b["run_name"]] = b
+    return medians, context
+
+
+def ns(entry, field="cpu_time"):
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[entry["time_unit"]]
+    return entry[field] * scale
+
+
+def compute(medians):
+    def get(name):
+        if name not in medians:
+            sys.exit(f"bench_report: no median for {name}")
+        return medians[name]
+
+    cpuid = ns(get("BM_Cpuid"))
+    baselines = {
+        "cpuid_ns": cpuid,
+        "pingpong_roundtrip_ns": ns(get("BM_PingPong/real_time"), "real_time"),
+    }
+    for n in SIZES:
+        baselines[f"memcpy_{size_label(n)}_ns"] = ns(
+            get(f"BM_Memcpy/payload_bytes:{n}"))
+
+    sendv = {}
+    for niov in (1, 8):
+        for n in SIZES:
+            sendv[(n, niov)] = ns(get(f"BM_Sendv/payload_bytes:{n}/iovs:{niov}"))
+
+    t1 = get("BM_SendvThroughput/real_time/threads:1")["items_per_second"]
+    t2 = get("BM_SendvThroughput/real_time/threads:2")["items_per_second"]
+    ratios = {
+        "sendv_64B_over_cpuid": sendv[(64, 1)] / cpuid,
+        "sendv_64KiB_bw_over_memcpy":
+            baselines["memcpy_64KiB_ns"] / sendv[(65536, 1)],
+        "sendv_1MiB_bw_over_memcpy":
+            baselines["memcpy_1MiB_ns"] / sendv[(1048576, 1)],
+        "throughput_2t_over_1t": t2 / t1,
+        "sendv_64B_over_pingpong":
+            sendv[(64, 1)] / baselines["pingpong_roundtrip_ns"],
+        "notify_null_over_cpuid": ns(get("BM_Notify_Null")) / cpuid,
+        "notify_one_query_over_cpuid": ns(get("BM_Notify_OneQuery")) / cpuid,
+    }
+    for (n, niov), t in sendv.items():
+        ratios[f"sendv_{size_label(n)}_{niov}iov_over_cpuid"] = t / cpuid
+    return baselines, ratios, sendv
+
+
+def met(value, op, target):
+    return value <= target if op == "<=" else value >= target
+
+
+def svg_plot(sendv):
+    """Latency in CPUID units (log) against payload size (log2)."""
+    w, h, left, right, top, bottom = 640, 400, 70, 20, 30, 50
+    xs = [math.log2(n) for n in SIZES]
+    points = {k: v for k, v in sendv.items()}
+    cpuid_units = [points[k] for k in points]
+    ymin = math.floor(math.log10(min(cpuid_units)))
+    ymax = math.ceil(math.log10(max(cpuid_units)))
+
+    def px(x):
+        return left + (x - xs[0]) / (xs[-1] - xs[0]) * (w - left - right)
+
+    def py(y):
+        return top + (ymax - math.log10(y)) / (ymax - ymin) * (h - top - bottom)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           'font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{w / 2}" y="18" text-anchor="middle">in-process sendv '
+           'latency in CPUID exits (lower is better)</text>']
+    for d in range(ymin, ymax + 1):
+        y = py(10 ** d)
+        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" '
+                   f'y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" '
+                   f'text-anchor="end">1e{d}</text>')
+    for n, x in zip(SIZES, xs):
+        out.append(f'<text x="{px(x):.1f}" y="{h - bottom + 18}" '
+                   f'text-anchor="middle">{size_label(n)}</text>')
+    out.append(f'<text x="{w / 2}" y="{h - 8}" text-anchor="middle">'
+               'payload</text>')
+    colours = {1: "#1f77b4", 8: "#d62728"}
+    for niov, colour in colours.items():
+        pts = " ".join(f"{px(x):.1f},{py(points[(n, niov)]):.1f}"
+                       for n, x in zip(SIZES, xs))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                   'stroke-width="2"/>')
+        ly = top + 10 + 16 * (0 if niov == 1 else 1)
+        out.append(f'<line x1="{left + 10}" x2="{left + 30}" y1="{ly}" '
+                   f'y2="{ly}" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{left + 36}" y="{ly + 4}">{niov} iov'
+                   f'{"s" if niov > 1 else ""}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    out_dir, command, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
+    medians, context = load_medians(paths)
+    baselines, ratios, sendv = compute(medians)
+    sendv_cpuid = {k: v / baselines["cpuid_ns"] for k, v in sendv.items()}
+
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = (f'{context.get("num_cpus", "?")} CPUs at '
+               f'{context.get("mhz_per_cpu", "?")} MHz, {platform.machine()}')
+    report = {
+        "generated": when,
+        "command": command,
+        "machine": machine,
+        "statistic": "median of 5 repetitions, one run",
+        "baselines": {k: round(v, 3) for k, v in baselines.items()},
+        "ratios": {k: round(v, 5) for k, v in ratios.items()},
+        "targets": {k: {"op": op, "target": t, "met": met(ratios[k], op, t)}
+                    for k, op, t, _ in TARGETS},
+    }
+    with open(f"{out_dir}/report.json", "w") as f:
+        json.dump(report, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(f"{out_dir}/sendv_latency.svg", "w") as f:
+        f.write(svg_plot(sendv_cpuid))
+
+    md = [f"# Benchmark report", "",
+          f"Produced by `{command}` on {when} ({machine}). Every figure is the "
+          "median of 5 repetitions taken in one run; ratios compare figures "
+          "of that same run.", "",
+          "## Targets", "",
+          "| ratio | measured | target | met | meaning |",
+          "|---|---|---|---|---|"]
+    for key, op, target, meaning in TARGETS:
+        ok = "yes" if met(ratios[key], op, target) else "**no**"
+        md.append(f"| `{key}` | {ratios[key]:.4f} | {op} {target} | {ok} | "
+                  f"{meaning} |")
+    md += ["", "## Baselines (ns)", "", "| baseline | ns |", "|---|---|"]
+    for key, value in baselines.items():
+        md.append(f"| `{key}` | {value:.1f} |")
+    md += ["", "## sendv latency", "",
+           "| payload | 1 iov (ns) | 1 iov / CPUID | 8 iovs (ns) | "
+           "8 iovs / CPUID | 1 iov bandwidth / memcpy |",
+           "|---|---|---|---|---|---|"]
+    for n in SIZES:
+        memcpy = baselines[f"memcpy_{size_label(n)}_ns"]
+        md.append(f"| {size_label(n)} | {sendv[(n, 1)]:.1f} | "
+                  f"{sendv_cpuid[(n, 1)]:.4f} | {sendv[(n, 8)]:.1f} | "
+                  f"{sendv_cpuid[(n, 8)]:.4f} | {memcpy / sendv[(n, 1)]:.2f} |")
+    md += ["", "## Other ratios", "", "| ratio | value |", "|---|---|"]
+    for key in ("sendv_64B_over_pingpong", "notify_null_over_cpuid",
+                "notify_one_query_over_cpuid"):
+        md.append(f"| `{key}` | {ratios[key]:.4f} |")
+    md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
+    with open(f"{out_dir}/report.md", "w") as f:
+        f.write("\n".join(md))
+    for key, op, target, _ in TARGETS:
+        print(f"{key} = {ratios[key]:.4f} (target {op} {target})")
+
+
+if __name__ == "__main__":
+    main()
