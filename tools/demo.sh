@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: the demo scenes, each a real run of the project's code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bazel build --config=opt //demo:core_scene 2>/dev/null || bazel build --config=opt //demo:core_scene
+bazel-bin/demo/core_scene
