@@ -15,8 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "argo_core/mutex.h"
 #include "argo_core/guest_memory.h"
+#include "argo_core/mutex.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_info.h"
@@ -60,7 +60,8 @@ struct Domain {
   absl::flat_hash_set<SendInfo> send_info ABSL_GUARDED_BY(send_l2_mu_);
 
   Mutex wildcard_l2_mu_;
-  absl::flat_hash_set<RingInfo*> wildcard_waits ABSL_GUARDED_BY(wildcard_l2_mu_);
+  absl::flat_hash_set<RingInfo*> wildcard_waits
+      ABSL_GUARDED_BY(wildcard_l2_mu_);
 };
 
 }  // namespace argo

@@ -37,16 +37,16 @@ Domain* Hypervisor::FindDomain(domid_t domid) const {
 absl::Status Hypervisor::CreateDomain(domid_t domid,
                                       const DomainConfig& config) {
   if (!IsNormalDomid(domid)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "domid ", domid, " is reserved; domains use 0..",
-        DOMID_FIRST_RESERVED - 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat("domid ", domid, " is reserved; domains use 0..",
+                     DOMID_FIRST_RESERVED - 1));
   }
   if (DomainExists(domid)) {
     return absl::AlreadyExistsError(absl::StrCat("domain ", domid, " exists"));
   }
   // Allocate outside L1: memfd and mmap are system calls.
-  absl::StatusOr<std::shared_ptr<GuestMemory>> memory =
-      GuestMemory::Create(config.memory_frames, absl::StrCat("argo-dom", domid));
+  absl::StatusOr<std::shared_ptr<GuestMemory>> memory = GuestMemory::Create(
+      config.memory_frames, absl::StrCat("argo-dom", domid));
   if (!memory.ok()) return memory.status();
   // Xen's argo_init: Argo only if the domain asks for it and XSM allows.
   bool argo = config.argo_enabled && XsmEnable(domid) == 0;
@@ -90,7 +90,8 @@ bool Hypervisor::DomainExists(domid_t domid) {
 absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
   ReadGuard l1(&l1_mu_);
   Domain* d = FindDomain(domid);
-  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no domain ", domid));
+  if (d == nullptr)
+    return absl::NotFoundError(absl::StrCat("no domain ", domid));
   DomainInfo info{.domid = domid,
                   .memory_frames = d->memory->nframes(),
                   .argo_enabled = d->argo_enabled};
@@ -199,7 +200,8 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
   w->wildcard_waits.erase(&ring);
 }
 
-// ---- Teardown ----------------------------------------------------------------
+// ---- Teardown
+// ----------------------------------------------------------------
 
 void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
   {

@@ -120,9 +120,8 @@ class Hypervisor {
   // arg1/arg2 are guest handles (guest-physical addresses in the caller's
   // memory; 0 is NULL). Returns 0, a byte count, or a negative Xen errno.
   // A caller that is not an existing domain gets -ESRCH.
-  int64_t ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
-                 uint64_t arg2, uint64_t arg3, uint64_t arg4)
-      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  int64_t ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1, uint64_t arg2,
+                 uint64_t arg3, uint64_t arg4) ABSL_LOCKS_EXCLUDED(l1_mu_);
 
   // Every ring of every domain (owner-then-port order is not promised).
   std::vector<RingSnapshot> ListRings() ABSL_LOCKS_EXCLUDED(l1_mu_);
@@ -170,7 +169,9 @@ class Hypervisor {
   int XsmRegisterAnySource(domid_t d) {
     return xsm_ ? xsm_->RegisterAnySource(d) : 0;
   }
-  int XsmSend(domid_t src, domid_t dst) { return xsm_ ? xsm_->Send(src, dst) : 0; }
+  int XsmSend(domid_t src, domid_t dst) {
+    return xsm_ ? xsm_->Send(src, dst) : 0;
+  }
 
   // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
   int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,

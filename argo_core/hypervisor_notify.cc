@@ -7,9 +7,8 @@
 
 namespace argo {
 
-int64_t Hypervisor::Notify(Domain& currd, uint64_t ring_data_hnd,
-                           uint64_t arg2, uint64_t arg3, uint64_t arg4,
-                           VirqBatch& virqs) {
+int64_t Hypervisor::Notify(Domain& currd, uint64_t ring_data_hnd, uint64_t arg2,
+                           uint64_t arg3, uint64_t arg4, VirqBatch& virqs) {
   if (arg2 != 0 || arg3 != 0 || arg4 != 0) return -XEN_EINVAL;
   if (!currd.argo_enabled) return -XEN_ENODEV;
 
@@ -23,13 +22,15 @@ int64_t Hypervisor::Notify(Domain& currd, uint64_t ring_data_hnd,
     return -XEN_EFAULT;
   }
   if (ring_data.nent > kMaxNotifyCount) return -XEN_EACCES;
-  const uint64_t ents_hnd = ring_data_hnd + offsetof(xen_argo_ring_data_t, data);
-  if (!currd.memory->Contains(
-          ents_hnd, uint64_t{ring_data.nent} * sizeof(xen_argo_ring_data_ent_t))) {
+  const uint64_t ents_hnd =
+      ring_data_hnd + offsetof(xen_argo_ring_data_t, data);
+  if (!currd.memory->Contains(ents_hnd, uint64_t{ring_data.nent} *
+                                            sizeof(xen_argo_ring_data_ent_t))) {
     return -XEN_EFAULT;
   }
   for (uint32_t i = 0; i < ring_data.nent; ++i) {
-    int rc = FillRingData(currd, ents_hnd + i * sizeof(xen_argo_ring_data_ent_t));
+    int rc =
+        FillRingData(currd, ents_hnd + i * sizeof(xen_argo_ring_data_ent_t));
     if (rc != 0) return rc;
   }
   return 0;

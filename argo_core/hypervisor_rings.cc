@@ -20,8 +20,8 @@ uint32_t AdoptInitialTx(const FrameWindow& window, uint32_t len) {
   std::atomic_ref<uint32_t> guest_tx(header->tx_ptr);
   uint32_t tx = guest_tx.load(std::memory_order_acquire);
   if (tx < len && RoundupMessage(tx) == tx) return tx;
-  uint64_t from_rx = RoundupMessage(
-      std::atomic_ref<uint32_t>(header->rx_ptr).load(std::memory_order_acquire));
+  uint64_t from_rx = RoundupMessage(std::atomic_ref<uint32_t>(header->rx_ptr)
+                                        .load(std::memory_order_acquire));
   tx = from_rx >= len ? 0 : static_cast<uint32_t>(from_rx);
   guest_tx.store(tx, std::memory_order_release);
   return tx;

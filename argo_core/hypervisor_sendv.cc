@@ -29,7 +29,8 @@ int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total) {
 RingInfo* Hypervisor::FindRingByMatch(Domain& dst, xen_argo_port_t aport,
                                       domid_t sender) {
   RingInfo* ring = dst.rings.Find(RingId{aport, sender});
-  return ring != nullptr ? ring : dst.rings.Find(RingId{aport, XEN_ARGO_DOMID_ANY});
+  return ring != nullptr ? ring
+                         : dst.rings.Find(RingId{aport, XEN_ARGO_DOMID_ANY});
 }
 
 int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "argo_core/lock_guard.h"
 
 namespace argo {
 
@@ -32,18 +33,7 @@ class ABSL_LOCKABLE Mutex {
   std::mutex mu_;
 };
 
-class ABSL_SCOPED_LOCKABLE MutexLock {
- public:
-  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
-    mu_->Lock();
-  }
-  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
-
- private:
-  Mutex* const mu_;
-};
+using MutexLock = LockGuard<Mutex>;
 
 }  // namespace argo
 

@@ -74,7 +74,7 @@ void PerCpuRwLock::ReaderLockSlow() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void PerCpuRwLock::WriterLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void PerCpuRwLock::Lock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   writers_mu_.Lock();
   writer_pending_.store(true, std::memory_order_seq_cst);
   for (Slot& slot : slots_) {
@@ -87,7 +87,7 @@ void PerCpuRwLock::WriterLock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   }
 }
 
-void PerCpuRwLock::WriterUnlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void PerCpuRwLock::Unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   writer_pending_.store(false, std::memory_order_release);
   writers_mu_.Unlock();
 }

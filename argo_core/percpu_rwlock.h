@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
+#include "argo_core/lock_guard.h"
 #include "argo_core/mutex.h"
 
 namespace argo {
@@ -48,7 +49,8 @@ class ABSL_LOCKABLE PerCpuRwLock {
     const int slot = internal_percpu_rwlock::cached_slot;
     if (__builtin_expect(slot >= 0, 1)) {
       slots_[slot].held.exchange(1, std::memory_order_seq_cst);
-      if (__builtin_expect(!writer_pending_.load(std::memory_order_seq_cst), 1)) {
+      if (__builtin_expect(!writer_pending_.load(std::memory_order_seq_cst),
+                           1)) {
         return;
       }
       slots_[slot].held.store(0, std::memory_order_release);
@@ -63,8 +65,9 @@ class ABSL_LOCKABLE PerCpuRwLock {
       overflow_readers_.fetch_sub(1, std::memory_order_release);
     }
   }
-  void WriterLock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
-  void WriterUnlock() ABSL_UNLOCK_FUNCTION();
+  // For write (absl::Mutex names, so LockGuard serves it).
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
+  void Unlock() ABSL_UNLOCK_FUNCTION();
 
   // For the analysis only: the lock cannot tell cheaply who holds it.
   void AssertReaderHeld() const ABSL_ASSERT_SHARED_LOCK() {}
@@ -101,19 +104,7 @@ class ABSL_SCOPED_LOCKABLE ReadGuard {
   PerCpuRwLock* const mu_;
 };
 
-class ABSL_SCOPED_LOCKABLE WriteGuard {
- public:
-  explicit WriteGuard(PerCpuRwLock* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu)
-      : mu_(mu) {
-    mu_->WriterLock();
-  }
-  ~WriteGuard() ABSL_UNLOCK_FUNCTION() { mu_->WriterUnlock(); }
-  WriteGuard(const WriteGuard&) = delete;
-  WriteGuard& operator=(const WriteGuard&) = delete;
-
- private:
-  PerCpuRwLock* const mu_;
-};
+using WriteGuard = LockGuard<PerCpuRwLock>;
 
 }  // namespace argo
 

@@ -20,8 +20,8 @@ RingInfo::RingInfo(domid_t owner, RingId id, uint32_t len, FrameWindow window,
       tx_ptr_(tx_ptr) {}
 
 uint32_t RingInfo::ReadRxOnce() const {
-  uint32_t rx =
-      std::atomic_ref<uint32_t>(header()->rx_ptr).load(std::memory_order_acquire);
+  uint32_t rx = std::atomic_ref<uint32_t>(header()->rx_ptr)
+                    .load(std::memory_order_acquire);
   uint64_t rounded = RoundupMessage(rx);
   return rounded >= len_ ? 0 : static_cast<uint32_t>(rounded);
 }
@@ -52,7 +52,8 @@ uint32_t RingInfo::CopyIntoRing(uint32_t at, const uint8_t* src, uint32_t n) {
 void RingInfo::PublishTx(uint32_t tx) {
   tx_ptr_ = tx;
   // Release: the receiver's acquire load of tx_ptr sees the message bytes.
-  std::atomic_ref<uint32_t>(header()->tx_ptr).store(tx, std::memory_order_release);
+  std::atomic_ref<uint32_t>(header()->tx_ptr)
+      .store(tx, std::memory_order_release);
 }
 
 int64_t RingInfo::Insert(const xen_argo_addr_t& source, uint32_t message_type,
@@ -117,16 +118,18 @@ int RingInfo::PendingRequeue(domid_t domid, uint32_t len, bool* added) {
 }
 
 bool RingInfo::PendingCancel(domid_t domid) {
-  auto it = std::find_if(pending_.begin(), pending_.end(),
-                         [domid](const PendingEnt& e) { return e.domid == domid; });
+  auto it =
+      std::find_if(pending_.begin(), pending_.end(),
+                   [domid](const PendingEnt& e) { return e.domid == domid; });
   if (it == pending_.end()) return false;
   pending_.erase(it);
   return true;
 }
 
 void RingInfo::PendingTakeSatisfied(uint32_t space, DomidList* woken) {
-  auto keep = std::partition(pending_.begin(), pending_.end(),
-                             [space](const PendingEnt& e) { return e.len > space; });
+  auto keep =
+      std::partition(pending_.begin(), pending_.end(),
+                     [space](const PendingEnt& e) { return e.len > space; });
   for (auto it = keep; it != pending_.end(); ++it) woken->push_back(it->domid);
   pending_.erase(keep, pending_.end());
 }

@@ -33,7 +33,6 @@ struct RingId {
   }
 };
 
-
 // A domain waiting for `len` bytes of payload space on a ring.
 struct PendingEnt {
   domid_t domid;
@@ -106,7 +105,8 @@ class RingInfo {
   void PendingTakeSatisfied(uint32_t space, DomidList* woken)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   // Removes and returns every waiter (ring teardown).
-  std::vector<PendingEnt> PendingTakeAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  std::vector<PendingEnt> PendingTakeAll()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
   RingSnapshot Snapshot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 

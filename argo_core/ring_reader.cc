@@ -11,11 +11,13 @@
 namespace argo {
 
 uint32_t RingReader::LoadTx() const {
-  return std::atomic_ref<uint32_t>(ring_->tx_ptr).load(std::memory_order_acquire);
+  return std::atomic_ref<uint32_t>(ring_->tx_ptr)
+      .load(std::memory_order_acquire);
 }
 
 uint32_t RingReader::LoadRx() const {
-  return std::atomic_ref<uint32_t>(ring_->rx_ptr).load(std::memory_order_relaxed);
+  return std::atomic_ref<uint32_t>(ring_->rx_ptr)
+      .load(std::memory_order_relaxed);
 }
 
 void RingReader::StoreRx(uint32_t rx) {
@@ -45,8 +47,8 @@ absl::StatusOr<absl::optional<ReceivedMessage>> RingReader::Read() {
   struct xen_argo_ring_message_header header;
   if (available < kMessageHeaderSize || rx % kSlotSize != 0) {
     StoreRx(tx);
-    return absl::DataLossError(absl::StrCat(
-        "ring rx ", rx, " tx ", tx, ": no whole message header"));
+    return absl::DataLossError(
+        absl::StrCat("ring rx ", rx, " tx ", tx, ": no whole message header"));
   }
   CopyOut(rx, reinterpret_cast<uint8_t*>(&header), kMessageHeaderSize);
   if (header.len < kMessageHeaderSize || header.len > available) {

@@ -31,8 +31,8 @@ std::unique_ptr<RingInfo> RingTable::Erase(const RingId& id) {
   for (uint32_t j = (hole + 1) & kMask; slots_[j].ring != nullptr;
        j = (j + 1) & kMask) {
     const uint32_t home = Home(slots_[j].id);
-    const bool home_in_gap = hole <= j ? (home > hole && home <= j)
-                                       : (home > hole || home <= j);
+    const bool home_in_gap =
+        hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!home_in_gap) {
       slots_[hole] = std::move(slots_[j]);
       Mark(hole, true);

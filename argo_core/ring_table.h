@@ -66,7 +66,8 @@ class RingTable {
 
   void Mark(uint32_t i, bool used) {
     uint64_t bit = uint64_t{1} << (i % 64);
-    occupied_[i / 64] = used ? occupied_[i / 64] | bit : occupied_[i / 64] & ~bit;
+    occupied_[i / 64] =
+        used ? occupied_[i / 64] | bit : occupied_[i / 64] & ~bit;
   }
 
   static constexpr uint32_t kWords = kCapacity / 64;

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "absl/base/thread_annotations.h"
+#include "argo_core/lock_guard.h"
 #include "argo_core/spin_backoff.h"
 
 namespace argo {
@@ -20,7 +21,8 @@ class ABSL_LOCKABLE SpinLock {
   SpinLock& operator=(const SpinLock&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    if (__builtin_expect(!locked_.exchange(true, std::memory_order_acquire), 1)) {
+    if (__builtin_expect(!locked_.exchange(true, std::memory_order_acquire),
+                         1)) {
       return;
     }
     LockSlow();
@@ -42,19 +44,7 @@ class ABSL_LOCKABLE SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-class ABSL_SCOPED_LOCKABLE SpinLockGuard {
- public:
-  explicit SpinLockGuard(SpinLock* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu)
-      : mu_(mu) {
-    mu_->Lock();
-  }
-  ~SpinLockGuard() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
-  SpinLockGuard(const SpinLockGuard&) = delete;
-  SpinLockGuard& operator=(const SpinLockGuard&) = delete;
-
- private:
-  SpinLock* const mu_;
-};
+using SpinLockGuard = LockGuard<SpinLock>;
 
 }  // namespace argo
 

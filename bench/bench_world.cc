@@ -36,7 +36,8 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
     : hv_(hv), sender_(sender), receiver_(receiver), niov_(niov) {
   const uint32_t len = RingLenFor(payload);
   const uint64_t npage = NpagesRing(len);
-  if (!hv->CreateDomain(sender, DomainConfig{SenderFrames(payload), true}).ok() ||
+  if (!hv->CreateDomain(sender, DomainConfig{SenderFrames(payload), true})
+           .ok() ||
       !hv->CreateDomain(receiver, DomainConfig{kRingFirstFrame + npage, true})
            .ok()) {
     Die("create domains");
@@ -82,7 +83,8 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
   smem->CopyTo(kRingDataGpa + sizeof(data), &ent, sizeof(ent));
   // An empty ring takes messages while one slot stays free.
   const uint64_t cost = kMessageHeaderSize + RoundupMessage(payload);
-  sends_per_fill_ = static_cast<uint32_t>(std::max<uint64_t>(1, (len - 1) / cost));
+  sends_per_fill_ =
+      static_cast<uint32_t>(std::max<uint64_t>(1, (len - 1) / cost));
   // Two passes through the whole ring before any timing: every page of
   // every mapping of it is faulted in, as in a running guest.
   for (uint32_t i = 0; i < 2 * sends_per_fill_ + 1; ++i) {

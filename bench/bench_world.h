@@ -59,7 +59,8 @@ class SendPair {
     auto* ring = reinterpret_cast<xen_argo_ring_t*>(window_.data());
     uint32_t tx =
         std::atomic_ref<uint32_t>(ring->tx_ptr).load(std::memory_order_acquire);
-    std::atomic_ref<uint32_t>(ring->rx_ptr).store(tx, std::memory_order_release);
+    std::atomic_ref<uint32_t>(ring->rx_ptr)
+        .store(tx, std::memory_order_release);
   }
   // notify from the receiver: NULL, or one query about its own ring.
   int64_t NotifyNull() {

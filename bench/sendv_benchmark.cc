@@ -31,7 +31,8 @@
 namespace argo::bench {
 namespace {
 
-// ---- Baselines ---------------------------------------------------------------
+// ---- Baselines
+// ---------------------------------------------------------------
 
 inline void Cpuid() {
   uint32_t a = 0, b, c = 0, d;
@@ -54,8 +55,10 @@ void BM_Memcpy(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_Memcpy)->ArgName("payload_bytes")->RangeMultiplier(4)->Range(16, 1 << 20);
-
+BENCHMARK(BM_Memcpy)
+    ->ArgName("payload_bytes")
+    ->RangeMultiplier(4)
+    ->Range(16, 1 << 20);
 
 // ---- sendv ---------------------------------------------------------------
 
@@ -64,7 +67,8 @@ struct World {
   CountingNotifier notifier;
   Hypervisor hv{HypervisorOptions{}, &notifier};
   std::mutex mu;
-  std::map<std::tuple<uint32_t, uint32_t, int>, std::unique_ptr<SendPair>> pairs;
+  std::map<std::tuple<uint32_t, uint32_t, int>, std::unique_ptr<SendPair>>
+      pairs;
   domid_t next_domid = 1;
 
   SendPair& Pair(uint32_t payload, uint32_t niov, int thread) {

@@ -51,7 +51,8 @@ std::string Flags(uint16_t flags) {
   if (flags & XEN_ARGO_RING_EMSGSIZE) names.push_back("EMSGSIZE");
   if (flags & XEN_ARGO_RING_EBUSY) names.push_back("EBUSY");
   std::string out;
-  for (const std::string& n : names) absl::StrAppend(&out, out.empty() ? "" : "|", n);
+  for (const std::string& n : names)
+    absl::StrAppend(&out, out.empty() ? "" : "|", n);
   return out.empty() ? "0" : out;
 }
 
@@ -78,10 +79,13 @@ int Run() {
   Say("created dom1 (storage) and dom2 (client), 1 MiB of guest memory each");
 
   InProcessPort storage_port(&hv, kStorage), client_port(&hv, kClient);
-  auto storage = Must(ArgoGuest::Create(&storage_port, hv.DomainMemory(kStorage), kStorage));
-  auto client = Must(ArgoGuest::Create(&client_port, hv.DomainMemory(kClient), kClient));
+  auto storage = Must(
+      ArgoGuest::Create(&storage_port, hv.DomainMemory(kStorage), kStorage));
+  auto client =
+      Must(ArgoGuest::Create(&client_port, hv.DomainMemory(kClient), kClient));
 
-  GuestRing* ring = Must(storage->RegisterRing(kStoragePort, kClient, kRingLen));
+  GuestRing* ring =
+      Must(storage->RegisterRing(kStoragePort, kClient, kRingLen));
   Say(absl::StrFormat(
       "dom1: register_ring(port %u, partner dom2, len %u) on gfns %s -> 0",
       kStoragePort, kRingLen,
@@ -93,14 +97,16 @@ int Run() {
   for (const std::string text : {"hello, storage", "write block 42", "flush"}) {
     std::vector<uint8_t> bytes(text.begin(), text.end());
     uint32_t sent = Must(client->Send(kClientPort, to_storage, bytes, 1));
-    Say(absl::StrFormat("dom2: sendv \"%s\" to dom1:%u -> %u bytes; VIRQ_ARGO on dom1 (total %u)",
+    Say(
+        absl::StrFormat("dom2: sendv \"%s\" to dom1:%u -> %u bytes; VIRQ_ARGO "
+                        "on dom1 (total %u)",
                         text, kStoragePort, sent, virqs.Count(kStorage)));
   }
   while (auto message = Must(ring->Read())) {
-    Say(absl::StrFormat("dom1: read from dom%u:%u type %u: \"%s\"",
-                        message->source.domain_id, message->source.aport,
-                        message->message_type,
-                        std::string(message->payload.begin(), message->payload.end())));
+    Say(absl::StrFormat(
+        "dom1: read from dom%u:%u type %u: \"%s\"", message->source.domain_id,
+        message->source.aport, message->message_type,
+        std::string(message->payload.begin(), message->payload.end())));
   }
   Check(storage->NotifyNull());
 
@@ -109,36 +115,42 @@ int Run() {
   int accepted = 0;
   absl::Status full;
   for (;;) {
-    absl::StatusOr<uint32_t> sent = client->Send(kClientPort, to_storage, block, 2);
+    absl::StatusOr<uint32_t> sent =
+        client->Send(kClientPort, to_storage, block, 2);
     if (!sent.ok()) {
       full = sent.status();
       break;
     }
     ++accepted;
   }
-  Say(absl::StrFormat("dom2: %d messages of 1000 bytes accepted, then: %s (Xen errno %d)",
-                      accepted, full.message(), XenErrnoOf(full)));
+  Say(absl::StrFormat(
+      "dom2: %d messages of 1000 bytes accepted, then: %s (Xen errno %d)",
+      accepted, full.message(), XenErrnoOf(full)));
   auto query = Must(client->Notify({RingQuery{to_storage, 1000}}));
-  Say(absl::StrFormat("dom2: notify asks dom1:%u for 1000 bytes -> flags %s, max message %u",
-                      kStoragePort, Flags(query[0].flags), query[0].max_message_size));
+  Say(absl::StrFormat(
+      "dom2: notify asks dom1:%u for 1000 bytes -> flags %s, max message %u",
+      kStoragePort, Flags(query[0].flags), query[0].max_message_size));
   PrintRings(hv);
 
   const uint64_t client_virqs = virqs.Count(kClient);
   int drained = 0;
   while (Must(ring->Read()).has_value()) ++drained;
-  Say(absl::StrFormat("dom1: reads %d messages, publishes rx, calls notify(NULL)", drained));
+  Say(absl::StrFormat(
+      "dom1: reads %d messages, publishes rx, calls notify(NULL)", drained));
   Check(storage->NotifyNull());
-  Say(absl::StrFormat("hypervisor: space for dom2's 1000 bytes -> VIRQ_ARGO on dom2 (%u -> %u)",
-                      client_virqs, virqs.Count(kClient)));
+  Say(absl::StrFormat(
+      "hypervisor: space for dom2's 1000 bytes -> VIRQ_ARGO on dom2 (%u -> %u)",
+      client_virqs, virqs.Count(kClient)));
   uint32_t resent = Must(client->Send(kClientPort, to_storage, block, 2));
   Say(absl::StrFormat("dom2: woken, sendv again -> %u bytes", resent));
   PrintRings(hv);
 
   Say("\n== Teardown ==");
   Check(hv.DestroyDomain(kStorage));
-  Say(absl::StrFormat("dom1 destroyed: %d rings left; dom2's next send -> %s",
-                      hv.ListRings().size(),
-                      client->Send(kClientPort, to_storage, block, 2).status().message()));
+  Say(absl::StrFormat(
+      "dom1 destroyed: %d rings left; dom2's next send -> %s",
+      hv.ListRings().size(),
+      client->Send(kClientPort, to_storage, block, 2).status().message()));
   return 0;
 }
 

@@ -13,7 +13,9 @@
 namespace argo {
 namespace {
 
-uint64_t FramesFor(uint64_t bytes) { return (bytes + kPageSize - 1) / kPageSize; }
+uint64_t FramesFor(uint64_t bytes) {
+  return (bytes + kPageSize - 1) / kPageSize;
+}
 
 }  // namespace
 
@@ -23,9 +25,9 @@ absl::StatusOr<std::unique_ptr<ArgoGuest>> ArgoGuest::Create(
   const uint64_t send_frames = FramesFor(options.send_buffer_bytes);
   const uint64_t reserved = 1 + kScratchFrames + send_frames;
   if (memory == nullptr || memory->nframes() <= reserved) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "guest memory must exceed ", reserved,
-        " frames (NULL page, scratch, send buffer)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("guest memory must exceed ", reserved,
+                     " frames (NULL page, scratch, send buffer)"));
   }
   return std::unique_ptr<ArgoGuest>(new ArgoGuest(
       port, std::move(memory), self, static_cast<uint32_t>(send_frames)));
@@ -74,8 +76,8 @@ absl::StatusOr<GuestRing*> ArgoGuest::RegisterRing(xen_argo_port_t aport,
 
   Put(kStructsGpa, xen_argo_register_ring_t{aport, partner, 0, len});
   memory_->CopyTo(kGfnArrayGpa, frames->data(), npage * sizeof(uint64_t));
-  int64_t rc = Op(XEN_ARGO_OP_register_ring, kStructsGpa, kGfnArrayGpa, npage,
-                  flags);
+  int64_t rc =
+      Op(XEN_ARGO_OP_register_ring, kStructsGpa, kGfnArrayGpa, npage, flags);
   if (rc < 0) {
     frames_.Free(*frames);
     return XenReturnToStatus(
@@ -123,8 +125,7 @@ absl::StatusOr<uint32_t> ArgoGuest::Sendv(
                                  send_buffer_bytes_));
   }
   MutexLock l(&mu_);
-  Put(kStructsGpa,
-      xen_argo_send_addr_t{{src_port, self_, 0}, dst});
+  Put(kStructsGpa, xen_argo_send_addr_t{{src_port, self_, 0}, dst});
   uint64_t at = kSendBufferGpa;
   for (size_t i = 0; i < parts.size(); ++i) {
     memory_->CopyTo(at, parts[i].data(), parts[i].size());
@@ -138,8 +139,8 @@ absl::StatusOr<uint32_t> ArgoGuest::Sendv(
                   parts.size(), message_type);
   if (rc < 0) {
     return XenReturnToStatus(
-        rc, absl::StrCat("sendv ", total, " bytes from port ", src_port,
-                         " to ", dst.domain_id, ":", dst.aport));
+        rc, absl::StrCat("sendv ", total, " bytes from port ", src_port, " to ",
+                         dst.domain_id, ":", dst.aport));
   }
   return static_cast<uint32_t>(rc);
 }
@@ -160,9 +161,9 @@ absl::Status ArgoGuest::NotifyNull() {
 absl::StatusOr<std::vector<xen_argo_ring_data_ent_t>> ArgoGuest::Notify(
     absl::Span<const RingQuery> queries) {
   if (queries.size() > kMaxNotifyCount) {
-    return XenError(XEN_EACCES, absl::StrCat(queries.size(),
-                                             " notify entries exceed ",
-                                             kMaxNotifyCount));
+    return XenError(XEN_EACCES,
+                    absl::StrCat(queries.size(), " notify entries exceed ",
+                                 kMaxNotifyCount));
   }
   MutexLock l(&mu_);
   Put(kRingDataGpa,

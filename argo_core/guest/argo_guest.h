@@ -18,13 +18,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "argo_core/mutex.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "argo_core/frame_window.h"
 #include "argo_core/guest/frame_allocator.h"
 #include "argo_core/guest/hypercall_port.h"
 #include "argo_core/guest_memory.h"
+#include "argo_core/mutex.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_reader.h"
 
@@ -103,10 +103,9 @@ class ArgoGuest {
 
   // Sends the concatenation of `parts` (one iov each, at most 8) from
   // this guest's port `src_port` to `dst`. Returns the payload length.
-  absl::StatusOr<uint32_t> Sendv(xen_argo_port_t src_port,
-                                 xen_argo_addr_t dst,
-                                 absl::Span<const absl::Span<const uint8_t>> parts,
-                                 uint32_t message_type);
+  absl::StatusOr<uint32_t> Sendv(
+      xen_argo_port_t src_port, xen_argo_addr_t dst,
+      absl::Span<const absl::Span<const uint8_t>> parts, uint32_t message_type);
   absl::StatusOr<uint32_t> Send(xen_argo_port_t src_port, xen_argo_addr_t dst,
                                 absl::Span<const uint8_t> data,
                                 uint32_t message_type);

@@ -227,7 +227,8 @@ ARGO_STATIC_ASSERT(ARGO_OFFSETOF(xen_argo_unregister_ring_t, partner_id) == 4,
 ARGO_STATIC_ASSERT(ARGO_OFFSETOF(xen_argo_unregister_ring_t, pad) == 6,
                    "unregister.pad");
 
-ARGO_STATIC_ASSERT(sizeof(xen_argo_ring_data_ent_t) == 20, "ring_data_ent size");
+ARGO_STATIC_ASSERT(sizeof(xen_argo_ring_data_ent_t) == 20,
+                   "ring_data_ent size");
 ARGO_STATIC_ASSERT(ARGO_OFFSETOF(xen_argo_ring_data_ent_t, ring) == 0,
                    "ent.ring");
 ARGO_STATIC_ASSERT(ARGO_OFFSETOF(xen_argo_ring_data_ent_t, flags) == 8,
@@ -256,9 +257,9 @@ ARGO_STATIC_ASSERT(ARGO_OFFSETOF(struct xen_argo_ring_message_header, len) == 0,
 ARGO_STATIC_ASSERT(ARGO_OFFSETOF(struct xen_argo_ring_message_header, source) ==
                        4,
                    "header.source");
-ARGO_STATIC_ASSERT(
-    ARGO_OFFSETOF(struct xen_argo_ring_message_header, message_type) == 12,
-    "header.message_type");
+ARGO_STATIC_ASSERT(ARGO_OFFSETOF(struct xen_argo_ring_message_header,
+                                 message_type) == 12,
+                   "header.message_type");
 ARGO_STATIC_ASSERT(ARGO_OFFSETOF(struct xen_argo_ring_message_header, data) ==
                        16,
                    "header.data");

@@ -76,8 +76,8 @@ TEST_F(NotifyTest, PolicySendDenialFailsTheWholeCall) {
 TEST_F(NotifyTest, EmptyUnicastRingReportsExistsEmptySufficient) {
   std::vector<xen_argo_ring_data_ent_t> out;
   ASSERT_EQ(b_->Notify({Query(kA, 10, 100)}, &out), 0);
-  EXPECT_EQ(out[0].flags,
-            XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_EMPTY | XEN_ARGO_RING_SUFFICIENT);
+  EXPECT_EQ(out[0].flags, XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_EMPTY |
+                              XEN_ARGO_RING_SUFFICIENT);
   EXPECT_EQ(out[0].max_message_size, kLen - 32);
 }
 
@@ -91,8 +91,8 @@ TEST_F(NotifyTest, WildcardRingIsShared) {
 TEST_F(NotifyTest, UnachievableSizeIsEmsgsizeAndQueuesNothing) {
   std::vector<xen_argo_ring_data_ent_t> out;
   ASSERT_EQ(b_->Notify({Query(kA, 10, kLen - 31)}, &out), 0);
-  EXPECT_EQ(out[0].flags,
-            XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_EMSGSIZE | XEN_ARGO_RING_EMPTY);
+  EXPECT_EQ(out[0].flags, XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_EMSGSIZE |
+                              XEN_ARGO_RING_EMPTY);
   EXPECT_TRUE(RingOf(kA, 10).pending.empty());
 }
 

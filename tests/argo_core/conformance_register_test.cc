@@ -56,9 +56,9 @@ TEST_F(RegisterTest, CallerThatIsNoDomainIsEsrch) {
 
 TEST_F(RegisterTest, RegistersUnicastAndWildcardRings) {
   EXPECT_EQ(a_->Register(10, kB, kLen, RawGuest::Frames(kLen)), 0);
-  EXPECT_EQ(a_->Register(11, XEN_ARGO_DOMID_ANY, kLen,
-                         RawGuest::Frames(kLen, 0x200)),
-            0);
+  EXPECT_EQ(
+      a_->Register(11, XEN_ARGO_DOMID_ANY, kLen, RawGuest::Frames(kLen, 0x200)),
+      0);
   EXPECT_EQ(RingCount(), 2u);
   RingSnapshot unicast = RingOf(kA, 10);
   EXPECT_EQ(unicast.id.partner_id, kB);
@@ -76,14 +76,14 @@ TEST_F(RegisterTest, UnreadableGfnArrayIsEfault) {
   const uint64_t end = kFrames * kPageSize;
   EXPECT_EQ(a_->Op(XEN_ARGO_OP_register_ring, kStructGpa, end - 8, 2, 0),
             -XEN_EFAULT);
-  EXPECT_EQ(a_->Op(XEN_ARGO_OP_register_ring, kStructGpa, ~uint64_t{0} - 4, 2,
-                   0),
-            -XEN_EFAULT);
+  EXPECT_EQ(
+      a_->Op(XEN_ARGO_OP_register_ring, kStructGpa, ~uint64_t{0} - 4, 2, 0),
+      -XEN_EFAULT);
 }
 
 TEST_F(RegisterTest, GfnArrayIsCheckedBeforeFlags) {
-  EXPECT_EQ(a_->Op(XEN_ARGO_OP_register_ring, kStructGpa,
-                   kFrames * kPageSize, 2, 0x2),
+  EXPECT_EQ(a_->Op(XEN_ARGO_OP_register_ring, kStructGpa, kFrames * kPageSize,
+                   2, 0x2),
             -XEN_EFAULT);
 }
 
@@ -96,9 +96,9 @@ TEST_F(RegisterTest, UnknownFlagsAreEinval) {
 }
 
 TEST_F(RegisterTest, UnreadableStructIsEfault) {
-  EXPECT_EQ(a_->Op(XEN_ARGO_OP_register_ring, kFrames * kPageSize - 4,
-                   kGfnGpa, 2, 0),
-            -XEN_EFAULT);
+  EXPECT_EQ(
+      a_->Op(XEN_ARGO_OP_register_ring, kFrames * kPageSize - 4, kGfnGpa, 2, 0),
+      -XEN_EFAULT);
 }
 
 TEST_F(RegisterTest, BadLengthsAndPadAreEinval) {
@@ -217,9 +217,9 @@ TEST_F(RegisterTest, ExistenceChecksComeBeforeFrameChecks) {
 TEST_F(RegisterTest, RingIdentityIncludesPartner) {
   EXPECT_EQ(a_->Register(10, kB, kLen, RawGuest::Frames(kLen)), 0);
   EXPECT_EQ(a_->Register(10, kC, kLen, RawGuest::Frames(kLen, 0x200)), 0);
-  EXPECT_EQ(a_->Register(10, XEN_ARGO_DOMID_ANY, kLen,
-                         RawGuest::Frames(kLen, 0x300)),
-            0);
+  EXPECT_EQ(
+      a_->Register(10, XEN_ARGO_DOMID_ANY, kLen, RawGuest::Frames(kLen, 0x300)),
+      0);
   EXPECT_EQ(RingCount(), 3u);
 }
 
@@ -294,9 +294,9 @@ TEST_F(RegisterTest, UnregisterWithExtraArgsIsEinval) {
 }
 
 TEST_F(RegisterTest, UnregisterUnreadableIsEfaultAndPadIsEinval) {
-  EXPECT_EQ(a_->Op(XEN_ARGO_OP_unregister_ring, kFrames * kPageSize - 2, 0, 0,
-                   0),
-            -XEN_EFAULT);
+  EXPECT_EQ(
+      a_->Op(XEN_ARGO_OP_unregister_ring, kFrames * kPageSize - 2, 0, 0, 0),
+      -XEN_EFAULT);
   a_->Put(kStructGpa, xen_argo_unregister_ring_t{10, kB, 3});
   EXPECT_EQ(a_->Op(XEN_ARGO_OP_unregister_ring, kStructGpa, 0, 0, 0),
             -XEN_EINVAL);

@@ -54,7 +54,8 @@ TEST_F(SendvTest, SendReturnsLengthWritesHeaderAndRaisesVirq) {
   EXPECT_EQ(header.source.domain_id, kB);
   EXPECT_EQ(header.source.pad, 0u);
   EXPECT_EQ(header.message_type, 0xABCD1234u);
-  for (uint32_t i = 0; i < 21; ++i) EXPECT_EQ(RingAt<uint8_t>(16 + i), payload[i]);
+  for (uint32_t i = 0; i < 21; ++i)
+    EXPECT_EQ(RingAt<uint8_t>(16 + i), payload[i]);
   // tx is rounded to the next slot and published in the guest header.
   EXPECT_EQ(Tx(), 48u);
   EXPECT_EQ(a_->Get<uint32_t>(frames_[0] * kPageSize + 4), 48u);
@@ -99,9 +100,9 @@ TEST_F(SendvTest, TypeBeyond32BitsIsEinval) {
 
 TEST_F(SendvTest, UnreadableIovArrayIsEfault) {
   PutSendAddr({7, kB, 0}, {10, kA, 0});
-  EXPECT_EQ(b_->Op(XEN_ARGO_OP_sendv, kStructGpa, kFrames * kPageSize - 16, 2,
-                   0),
-            -XEN_EFAULT);
+  EXPECT_EQ(
+      b_->Op(XEN_ARGO_OP_sendv, kStructGpa, kFrames * kPageSize - 16, 2, 0),
+      -XEN_EFAULT);
 }
 
 TEST_F(SendvTest, AddressPadIsEinval) {
@@ -253,8 +254,10 @@ TEST_F(SendvTest, IovSplitsAcrossTailWrap) {
   ASSERT_EQ(b_->Send(7, kA, 10, payload, 0, 3), 200);
   // Header at 4000 (never wraps), payload 4016..4095 then 0..119.
   EXPECT_EQ(RingAt<uint32_t>(4000), 216u);
-  for (uint32_t i = 0; i < 80; ++i) EXPECT_EQ(RingAt<uint8_t>(4016 + i), payload[i]);
-  for (uint32_t i = 80; i < 200; ++i) EXPECT_EQ(RingAt<uint8_t>(i - 80), payload[i]);
+  for (uint32_t i = 0; i < 80; ++i)
+    EXPECT_EQ(RingAt<uint8_t>(4016 + i), payload[i]);
+  for (uint32_t i = 80; i < 200; ++i)
+    EXPECT_EQ(RingAt<uint8_t>(i - 80), payload[i]);
   EXPECT_EQ(Tx(), 128u);
   RingView view = a_->View(frames_, kLen);
   auto msg = view.reader->Read();
@@ -288,13 +291,14 @@ TEST_F(SendvTest, HostileRxIsRoundedAndBounded) {
   EXPECT_EQ(b_->Send(7, kA, 10, Pattern(1, 3968)), 3968);
   EXPECT_EQ(Tx(), 16u);
   // The bytes the receiver has not consumed yet ([32, 128)) are untouched.
-  for (uint32_t i = 0; i < 96; ++i) EXPECT_EQ(RingAt<uint8_t>(32 + i), unread[i]);
+  for (uint32_t i = 0; i < 96; ++i)
+    EXPECT_EQ(RingAt<uint8_t>(32 + i), unread[i]);
 }
 
 TEST_F(SendvTest, UnicastRingIsChosenBeforeWildcard) {
-  ASSERT_EQ(a_->Register(10, XEN_ARGO_DOMID_ANY, kLen,
-                         RawGuest::Frames(kLen, 0x200)),
-            0);
+  ASSERT_EQ(
+      a_->Register(10, XEN_ARGO_DOMID_ANY, kLen, RawGuest::Frames(kLen, 0x200)),
+      0);
   ASSERT_EQ(b_->Send(7, kA, 10, Pattern(1, 8)), 8);
   ASSERT_EQ(c_->Send(7, kA, 10, Pattern(1, 8)), 8);
   for (const RingSnapshot& r : hv_->ListRings()) {

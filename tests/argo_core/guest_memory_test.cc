@@ -39,7 +39,8 @@ TEST(GuestMemoryTest, WindowMapsScatteredFramesInOrderAndAliasesMemory) {
   EXPECT_EQ(window->size(), 5u * 4096);
   EXPECT_EQ(window->segments(), 3u) << "3,4,5 is one run";
   const uint8_t expect[] = {9, 3, 4, 5, 12};
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(window->data()[i * 4096 + 100], expect[i]);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(window->data()[i * 4096 + 100], expect[i]);
   // Writes through the window land in guest memory.
   window->data()[4096 + 7] = 0xEE;
   uint8_t back = 0;

@@ -26,8 +26,8 @@ constexpr int kSends = 60000;
 
 bool IsValidResult(int64_t rc) {
   static const std::set<int64_t> kErrors = {
-      -XEN_EINVAL, -XEN_EFAULT,  -XEN_EPERM,        -XEN_ESRCH, -XEN_EAGAIN,
-      -XEN_EBUSY,  -XEN_EMSGSIZE, -XEN_ECONNREFUSED};
+      -XEN_EINVAL, -XEN_EFAULT, -XEN_EPERM,    -XEN_ESRCH,
+      -XEN_EAGAIN, -XEN_EBUSY,  -XEN_EMSGSIZE, -XEN_ECONNREFUSED};
   return (rc >= 0 && rc <= kMaxMessageSize) || kErrors.count(rc) > 0;
 }
 
@@ -38,7 +38,8 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
   const std::vector<uint64_t> ring_frames = {300, 17, 512, 99};
   const uint32_t len = 4 * kPageSize - kRingHeaderSize;
   std::vector<uint8_t> canary_page(kPageSize, kCanary);
-  for (uint64_t f = 0; f < kFrames; ++f) a_->PutBytes(f * kPageSize, canary_page);
+  for (uint64_t f = 0; f < kFrames; ++f)
+    a_->PutBytes(f * kPageSize, canary_page);
   std::vector<uint8_t> zero(kRingHeaderSize, 0);
   a_->PutBytes(ring_frames[0] * kPageSize, zero);
   ASSERT_EQ(a_->Register(10, XEN_ARGO_DOMID_ANY, len, ring_frames), 0);
@@ -61,8 +62,10 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
   std::thread rx_scribbler([&] {
     std::mt19937 rng(1);
     while (!stop.load(std::memory_order_relaxed)) {
-      std::atomic_ref<uint32_t>(hostile_header->rx_ptr).store(rng(), std::memory_order_relaxed);
-      std::atomic_ref<uint32_t>(hostile_header->tx_ptr).store(rng(), std::memory_order_relaxed);
+      std::atomic_ref<uint32_t>(hostile_header->rx_ptr)
+          .store(rng(), std::memory_order_relaxed);
+      std::atomic_ref<uint32_t>(hostile_header->tx_ptr)
+          .store(rng(), std::memory_order_relaxed);
     }
   });
   std::thread buffer_scribbler([&] {
@@ -70,8 +73,11 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
     uint8_t junk[256];
     while (!stop.load(std::memory_order_relaxed)) {
       for (uint8_t& b : junk) b = static_cast<uint8_t>(rng());
-      uint64_t where = rng() % 3 == 0 ? kStructGpa : rng() % 2 ? kIovGpa : kDataGpa;
-      b_->PutBytes(where + rng() % 64, absl::MakeConstSpan(junk, 1 + rng() % 64));
+      uint64_t where = rng() % 3 == 0 ? kStructGpa
+                       : rng() % 2    ? kIovGpa
+                                      : kDataGpa;
+      b_->PutBytes(where + rng() % 64,
+                   absl::MakeConstSpan(junk, 1 + rng() % 64));
     }
   });
 
@@ -79,8 +85,9 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
   std::thread hostile_sender([&] {
     std::vector<uint8_t> payload = Pattern(5, 3000);
     for (int i = 0; i < kSends; ++i) {
-      int64_t rc = b_->Send(7, kA, 10, absl::MakeConstSpan(payload).first(i % 3000),
-                            i, 1 + i % 8);
+      int64_t rc =
+          b_->Send(7, kA, 10, absl::MakeConstSpan(payload).first(i % 3000), i,
+                   1 + i % 8);
       if (!IsValidResult(rc)) ++invalid;
       if (i % 64 == 0) a_->NotifyNull();
     }
@@ -137,7 +144,8 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
 
 TEST_F(HostileGuestTest, RegisterUnregisterLoopsDoNotLeak) {
   for (int i = 0; i < 20000; ++i) {
-    ASSERT_EQ(a_->Register(i % 7, kB, 4096, RawGuest::Frames(4096, 0x100 + (i % 5) * 2)),
+    ASSERT_EQ(a_->Register(i % 7, kB, 4096,
+                           RawGuest::Frames(4096, 0x100 + (i % 5) * 2)),
               0);
     if (i % 3 == 0) ASSERT_EQ(a_->Unregister(i % 7, kB), 0);
   }

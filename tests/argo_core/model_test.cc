@@ -26,7 +26,8 @@ constexpr xen_argo_port_t kPorts[] = {1, 2, 3};
 constexpr uint32_t kLens[] = {48, 256, 4032, 8128};
 constexpr uint32_t kSizes[] = {0, 1, 15, 16, 17, 100, 200, 1000, 4000};
 
-using RingKey = std::tuple<domid_t, xen_argo_port_t, domid_t>;  // owner,port,partner
+using RingKey =
+    std::tuple<domid_t, xen_argo_port_t, domid_t>;  // owner,port,partner
 
 // ---- The reference model ---------------------------------------------------
 
@@ -78,7 +79,8 @@ class Model {
 
   ModelRing* Match(domid_t dst, xen_argo_port_t port, domid_t src) {
     auto it = rings.find(RingKey{dst, port, src});
-    if (it == rings.end()) it = rings.find(RingKey{dst, port, XEN_ARGO_DOMID_ANY});
+    if (it == rings.end())
+      it = rings.find(RingKey{dst, port, XEN_ARGO_DOMID_ANY});
     return it == rings.end() ? nullptr : &it->second;
   }
 
@@ -89,7 +91,8 @@ class Model {
     if (ring == nullptr) return -XEN_ECONNREFUSED;
     if (ring->len <= ModelRing::Cost(size)) return -XEN_EMSGSIZE;
     if (ring->used + ModelRing::Cost(size) >= ring->len) {
-      if (!ring->pending.count(src) && ring->pending.size() >= kMaxPendingPerRing) {
+      if (!ring->pending.count(src) &&
+          ring->pending.size() >= kMaxPendingPerRing) {
         return -XEN_EBUSY;
       }
       ring->pending[src] = size;
@@ -165,7 +168,8 @@ class Model {
   }
 };
 
-// ---- The system under test ---------------------------------------------------
+// ---- The system under test
+// ---------------------------------------------------
 
 class ModelTest : public ::testing::TestWithParam<uint32_t> {
  protected:
@@ -223,7 +227,8 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
     partners.push_back(kMissingDomain);
     const domid_t partner = pick(partners);
     const int op = std::uniform_int_distribution<int>(0, 99)(rng);
-    std::string step = "step " + std::to_string(i) + " op " + std::to_string(op);
+    std::string step =
+        "step " + std::to_string(i) + " op " + std::to_string(op);
     const RawGuest& g = *guests_[d];
 
     if (op < 12) {  // register (same frames on re-registration)

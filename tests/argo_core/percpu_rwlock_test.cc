@@ -25,7 +25,8 @@ TEST(PerCpuRwLockTest, ReadersOverlapWritersExclude) {
         ReadGuard g(&lock);
         int now = ++readers_inside;
         int seen = max_readers.load();
-        while (now > seen && !max_readers.compare_exchange_weak(seen, now)) {}
+        while (now > seen && !max_readers.compare_exchange_weak(seen, now)) {
+        }
         --readers_inside;
       }
     });

@@ -14,9 +14,12 @@ class RingReaderTest : public ::testing::Test {
  protected:
   static constexpr uint32_t kLen = 256;
   RingReaderTest() : storage_(kRingHeaderSize + kLen), reader_(ring(), kLen) {}
-  xen_argo_ring_t* ring() { return reinterpret_cast<xen_argo_ring_t*>(storage_.data()); }
+  xen_argo_ring_t* ring() {
+    return reinterpret_cast<xen_argo_ring_t*>(storage_.data());
+  }
   // Writes a message at `at` the way the hypervisor does; returns next tx.
-  uint32_t Write(uint32_t at, const std::vector<uint8_t>& payload, uint32_t type) {
+  uint32_t Write(uint32_t at, const std::vector<uint8_t>& payload,
+                 uint32_t type) {
     xen_argo_ring_message_header h = {};
     h.len = static_cast<uint32_t>(payload.size()) + 16;
     h.source = {5, 6, 0};
@@ -43,7 +46,8 @@ TEST_F(RingReaderTest, EmptyRingReadsNothing) {
 TEST_F(RingReaderTest, ReadsWrappedPayloadAndAdvancesRx) {
   ring()->rx_ptr = 224;
   std::vector<uint8_t> payload(40);
-  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i + 1);
+  for (size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<uint8_t>(i + 1);
   ring()->tx_ptr = Write(224, payload, 77);
   EXPECT_EQ(ring()->tx_ptr, 32u);
   EXPECT_EQ(reader_.BytesAvailable(), 64u);

@@ -22,8 +22,9 @@ TEST(RingTableTest, MatchesAMapUnderRandomChurn) {
   std::map<std::pair<uint32_t, uint16_t>, RingInfo*> model;
   for (int step = 0; step < 200000; ++step) {
     // A small key space makes collisions and full tables common.
-    RingId id{static_cast<xen_argo_port_t>(rng() % 300),
-              static_cast<domid_t>(rng() % 3 == 0 ? XEN_ARGO_DOMID_ANY : rng() % 4)};
+    RingId id{
+        static_cast<xen_argo_port_t>(rng() % 300),
+        static_cast<domid_t>(rng() % 3 == 0 ? XEN_ARGO_DOMID_ANY : rng() % 4)};
     auto key = std::make_pair(id.aport, id.partner_id);
     if (rng() % 2 == 0) {
       if (model.count(key) == 0 && model.size() < kMaxRingsPerDomain) {

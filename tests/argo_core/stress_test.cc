@@ -72,12 +72,15 @@ class StressTest : public ::testing::Test {
 TEST_F(StressTest, NoLossDuplicationCorruptionOrReordering) {
   Guest receiver = MakeGuest(kReceiver);
   std::vector<Guest> senders;
-  for (int i = 0; i < kSenders; ++i) senders.push_back(MakeGuest(kFirstSender + i));
+  for (int i = 0; i < kSenders; ++i)
+    senders.push_back(MakeGuest(kFirstSender + i));
 
   std::vector<GuestRing*> rings;
-  rings.push_back(*receiver.api->RegisterRing(1, XEN_ARGO_DOMID_ANY, 16 * 1024));
+  rings.push_back(
+      *receiver.api->RegisterRing(1, XEN_ARGO_DOMID_ANY, 16 * 1024));
   for (int i = 0; i < kSenders; ++i) {
-    rings.push_back(*receiver.api->RegisterRing(100 + i, kFirstSender + i, 8 * 1024));
+    rings.push_back(
+        *receiver.api->RegisterRing(100 + i, kFirstSender + i, 8 * 1024));
   }
 
   std::atomic<uint64_t> eagains{0};
@@ -97,7 +100,8 @@ TEST_F(StressTest, NoLossDuplicationCorruptionOrReordering) {
         for (;;) {
           const uint64_t seen = virqs_.Count(self);
           absl::StatusOr<uint32_t> sent = api.Send(
-              7, dst, absl::MakeConstSpan(buffer, sizeof(Record) + r.size), seq);
+              7, dst, absl::MakeConstSpan(buffer, sizeof(Record) + r.size),
+              seq);
           if (sent.ok()) break;
           ASSERT_EQ(sent.status().code(), absl::StatusCode::kUnavailable)
               << sent.status();
@@ -141,7 +145,8 @@ TEST_F(StressTest, NoLossDuplicationCorruptionOrReordering) {
                     (*msg)->source.domain_id == kFirstSender + rec.sender &&
                     (*msg)->message_type == rec.sequence &&
                     payload.size() == sizeof(rec) + rec.size &&
-                    Checksum(payload.data() + sizeof(rec), rec.size) == rec.checksum &&
+                    Checksum(payload.data() + sizeof(rec), rec.size) ==
+                        rec.checksum &&
                     static_cast<int64_t>(rec.sequence) > last_seq[rec.sender];
           if (!ok) {
             ++bad;
@@ -163,7 +168,8 @@ TEST_F(StressTest, NoLossDuplicationCorruptionOrReordering) {
 
   EXPECT_EQ(bad.load(), 0u);
   EXPECT_EQ(received.load(), total);
-  EXPECT_EQ(wake_timeouts.load(), 0u) << "an EAGAIN was never followed by a wake-up";
+  EXPECT_EQ(wake_timeouts.load(), 0u)
+      << "an EAGAIN was never followed by a wake-up";
   for (GuestRing* ring : rings) EXPECT_EQ(ring->BytesAvailable(), 0u);
   // Message counts per ring add up exactly (no duplicates).
   uint64_t in = 0;
@@ -183,7 +189,8 @@ TEST_F(StressTest, RegisterUnregisterChurnUnderConcurrentSends) {
   std::thread send_thread([&] {
     const uint8_t payload[64] = {1, 2, 3};
     while (!stop.load()) {
-      auto sent = sender.api->Send(7, xen_argo_addr_t{5, kReceiver, 0}, payload, 0);
+      auto sent =
+          sender.api->Send(7, xen_argo_addr_t{5, kReceiver, 0}, payload, 0);
       if (sent.ok()) {
         ++delivered;
       } else if (sent.status().code() != absl::StatusCode::kNotFound &&

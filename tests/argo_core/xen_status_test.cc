@@ -30,7 +30,8 @@ TEST(XenStatusTest, MapsErrnosToCodesAndCarriesTheErrno) {
     absl::Status s = XenError(row.xen_errno, "detail");
     EXPECT_EQ(s.code(), row.code) << row.xen_errno;
     EXPECT_EQ(XenErrnoOf(s), row.xen_errno);
-    EXPECT_EQ(s.message(), std::string(XenErrnoName(row.xen_errno)) + ": detail");
+    EXPECT_EQ(s.message(),
+              std::string(XenErrnoName(row.xen_errno)) + ": detail");
   }
 }
 

@@ -24,10 +24,21 @@ constexpr domid_t kDomains[] = {1, 2, 3};  // 3 has no Argo
 bool ValidResult(int64_t rc) {
   if (rc >= 0) return rc <= kMaxMessageSize;
   switch (-rc) {
-    case XEN_EPERM: case XEN_ENOENT: case XEN_ESRCH: case XEN_EAGAIN:
-    case XEN_ENOMEM: case XEN_EACCES: case XEN_EFAULT: case XEN_EBUSY:
-    case XEN_EEXIST: case XEN_ENODEV: case XEN_EINVAL: case XEN_ENOSPC:
-    case XEN_EMSGSIZE: case XEN_EOPNOTSUPP: case XEN_ECONNREFUSED:
+    case XEN_EPERM:
+    case XEN_ENOENT:
+    case XEN_ESRCH:
+    case XEN_EAGAIN:
+    case XEN_ENOMEM:
+    case XEN_EACCES:
+    case XEN_EFAULT:
+    case XEN_EBUSY:
+    case XEN_EEXIST:
+    case XEN_ENODEV:
+    case XEN_EINVAL:
+    case XEN_ENOSPC:
+    case XEN_EMSGSIZE:
+    case XEN_EOPNOTSUPP:
+    case XEN_ECONNREFUSED:
       return true;
     default:
       return false;
@@ -37,9 +48,12 @@ bool ValidResult(int64_t rc) {
 // A guest handle: mostly inside the first frames, sometimes anywhere.
 uint64_t Handle(FuzzedDataProvider& in) {
   switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-    case 0: return 0;
-    case 1: return in.ConsumeIntegralInRange<uint64_t>(0, kFrames * kPageSize + 64);
-    default: return in.ConsumeIntegralInRange<uint64_t>(0, 8 * kPageSize);
+    case 0:
+      return 0;
+    case 1:
+      return in.ConsumeIntegralInRange<uint64_t>(0, kFrames * kPageSize + 64);
+    default:
+      return in.ConsumeIntegralInRange<uint64_t>(0, 8 * kPageSize);
   }
 }
 
@@ -49,8 +63,8 @@ uint64_t Number(FuzzedDataProvider& in) {
 }
 
 domid_t Domid(FuzzedDataProvider& in) {
-  static constexpr domid_t kChoices[] = {1, 2, 3, 4, XEN_ARGO_DOMID_ANY,
-                                         DOMID_SELF, 0x7FFF};
+  static constexpr domid_t kChoices[] = {
+      1, 2, 3, 4, XEN_ARGO_DOMID_ANY, DOMID_SELF, 0x7FFF};
   return in.ConsumeBool() ? in.PickValueInArray(kChoices)
                           : in.ConsumeIntegral<uint16_t>();
 }
@@ -60,24 +74,26 @@ void Patch(FuzzedDataProvider& in, const GuestMemory& memory) {
   const uint64_t at = Handle(in);
   switch (in.ConsumeIntegralInRange<int>(0, 6)) {
     case 0: {
-      xen_argo_register_ring_t reg{in.ConsumeIntegralInRange<uint32_t>(0, 4),
-                                   Domid(in), 0,
-                                   in.PickValueInArray({48u, 64u, 4032u, 8128u,
-                                                        in.ConsumeIntegral<uint32_t>()})};
+      xen_argo_register_ring_t reg{
+          in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0,
+          in.PickValueInArray(
+              {48u, 64u, 4032u, 8128u, in.ConsumeIntegral<uint32_t>()})};
       memory.CopyTo(at, &reg, sizeof(reg));
       break;
     }
     case 1: {
-      xen_argo_send_addr_t addr{{in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0},
-                                {in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0}};
+      xen_argo_send_addr_t addr{
+          {in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0},
+          {in.ConsumeIntegralInRange<uint32_t>(0, 4), Domid(in), 0}};
       memory.CopyTo(at, &addr, sizeof(addr));
       break;
     }
     case 2: {
       xen_argo_iov_t iov = {};
       iov.iov_hnd.p = reinterpret_cast<uint8_t*>(Handle(in));
-      iov.iov_len = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint32_t>(0, 9000)
-                                     : in.ConsumeIntegral<uint32_t>();
+      iov.iov_len = in.ConsumeBool()
+                        ? in.ConsumeIntegralInRange<uint32_t>(0, 9000)
+                        : in.ConsumeIntegral<uint32_t>();
       memory.CopyTo(at, &iov, sizeof(iov));
       break;
     }
@@ -102,8 +118,8 @@ void Patch(FuzzedDataProvider& in, const GuestMemory& memory) {
       break;
     }
     default: {
-      std::vector<uint8_t> bytes = in.ConsumeBytes<uint8_t>(
-          in.ConsumeIntegralInRange<size_t>(0, 64));
+      std::vector<uint8_t> bytes =
+          in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 64));
       memory.CopyTo(at, bytes.data(), bytes.size());
       break;
     }
@@ -126,7 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int op = 0; op < 96 && in.remaining_bytes() > 0; ++op) {
     const domid_t caller = in.PickValueInArray(kDomains);
     switch (in.ConsumeIntegralInRange<int>(0, 9)) {
-      case 0: case 1: case 2: {
+      case 0:
+      case 1:
+      case 2: {
         std::shared_ptr<GuestMemory> memory = hv.DomainMemory(caller);
         Patch(in, *memory);
         break;

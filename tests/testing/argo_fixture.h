@@ -16,7 +16,9 @@ namespace argo::testing {
 // Returns the configured value from each hook (0 permits).
 class ScriptedAccessControl final : public AccessControl {
  public:
-  int Enable(domid_t d) override { return d == enable_denied_for ? enable_rc : 0; }
+  int Enable(domid_t d) override {
+    return d == enable_denied_for ? enable_rc : 0;
+  }
   int RegisterSingleSource(domid_t, domid_t) override { return single_rc; }
   int RegisterAnySource(domid_t) override { return any_rc; }
   int Send(domid_t, domid_t) override { return send_rc; }

@@ -25,8 +25,8 @@ std::vector<uint64_t> RawGuest::Frames(uint32_t len, uint64_t first) {
   return gfns;
 }
 
-int64_t RawGuest::Register(xen_argo_port_t aport, domid_t partner,
-                           uint32_t len, const std::vector<uint64_t>& gfns,
+int64_t RawGuest::Register(xen_argo_port_t aport, domid_t partner, uint32_t len,
+                           const std::vector<uint64_t>& gfns,
                            uint32_t flags) const {
   Put(kStructGpa, xen_argo_register_ring_t{aport, partner, 0, len});
   if (!gfns.empty()) {
@@ -45,7 +45,8 @@ int64_t RawGuest::Send(xen_argo_port_t src_port, domid_t dst,
                        xen_argo_port_t dst_port,
                        absl::Span<const uint8_t> payload, uint32_t type,
                        uint32_t niov) const {
-  Put(kStructGpa, xen_argo_send_addr_t{{src_port, domid_, 0}, {dst_port, dst, 0}});
+  Put(kStructGpa,
+      xen_argo_send_addr_t{{src_port, domid_, 0}, {dst_port, dst, 0}});
   PutBytes(kDataGpa, payload);
   uint64_t at = 0;
   for (uint32_t i = 0; i < niov; ++i) {

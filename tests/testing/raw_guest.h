@@ -18,12 +18,12 @@
 namespace argo::testing {
 
 // Fixed guest-physical layout used by RawGuest's conveniences.
-inline constexpr uint64_t kStructGpa = 0x1000;     // one struct at a time
-inline constexpr uint64_t kIovGpa = 0x1100;        // up to 8 iovs (and more)
-inline constexpr uint64_t kRingDataGpa = 0x2000;   // notify ring_data
-inline constexpr uint64_t kGfnGpa = 0x4000;        // up to 4096 gfns
-inline constexpr uint64_t kDataGpa = 0x10000;      // send payloads
-inline constexpr uint64_t kFirstRingFrame = 0x100; // frames for rings
+inline constexpr uint64_t kStructGpa = 0x1000;      // one struct at a time
+inline constexpr uint64_t kIovGpa = 0x1100;         // up to 8 iovs (and more)
+inline constexpr uint64_t kRingDataGpa = 0x2000;    // notify ring_data
+inline constexpr uint64_t kGfnGpa = 0x4000;         // up to 4096 gfns
+inline constexpr uint64_t kDataGpa = 0x10000;       // send payloads
+inline constexpr uint64_t kFirstRingFrame = 0x100;  // frames for rings
 
 // A guest's own reader over a ring it registered.
 struct RingView {

@@ -19,7 +19,8 @@ class ArgoGuestTest : public ::testing::Test {
     for (domid_t d : {1, 2}) {
       ASSERT_TRUE(hv_.CreateDomain(d, DomainConfig{1024, true}).ok());
       ports_.push_back(std::make_unique<InProcessPort>(&hv_, d));
-      auto guest = ArgoGuest::Create(ports_.back().get(), hv_.DomainMemory(d), d);
+      auto guest =
+          ArgoGuest::Create(ports_.back().get(), hv_.DomainMemory(d), d);
       ASSERT_TRUE(guest.ok());
       guests_.push_back(*std::move(guest));
     }
@@ -69,10 +70,12 @@ TEST_F(ArgoGuestTest, ErrorsCarryXenErrnos) {
 TEST_F(ArgoGuestTest, NotifyQueriesAndUnregister) {
   auto ring = a().RegisterRing(10, XEN_ARGO_DOMID_ANY, 4096);
   ASSERT_TRUE(ring.ok());
-  auto ents = b().Notify({RingQuery{{10, 1, 0}, 100}, RingQuery{{11, 1, 0}, 0}});
+  auto ents =
+      b().Notify({RingQuery{{10, 1, 0}, 100}, RingQuery{{11, 1, 0}, 0}});
   ASSERT_TRUE(ents.ok());
   EXPECT_EQ((*ents)[0].flags, XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_SHARED |
-                                  XEN_ARGO_RING_EMPTY | XEN_ARGO_RING_SUFFICIENT);
+                                  XEN_ARGO_RING_EMPTY |
+                                  XEN_ARGO_RING_SUFFICIENT);
   EXPECT_EQ((*ents)[0].max_message_size, 4096u - 32);
   EXPECT_EQ((*ents)[1].flags, 0u);
   EXPECT_TRUE(a().UnregisterRing(*ring).ok());
