@@ -17,8 +17,10 @@ class AccessControl {
   virtual int RegisterSingleSource(domid_t d, domid_t partner) = 0;
   // xsm_argo_register_any_source: may `d` register a wildcard ring.
   virtual int RegisterAnySource(domid_t d) = 0;
-  // xsm_argo_send: may `src` send to (or query rings of) `dst`.
-  virtual int Send(domid_t src, domid_t dst) = 0;
+  // xsm_argo_send: may `src` send to (or query rings of) `dst`. `implicit`
+  // is false when the guest named the destination itself, which also needs
+  // the send_explicit permission (DESIGN §5).
+  virtual int Send(domid_t src, domid_t dst, bool implicit) = 0;
 };
 
 // Today's Xen default without XSM: everything is permitted.
@@ -27,7 +29,7 @@ class PermitAllAccessControl final : public AccessControl {
   int Enable(domid_t) override { return 0; }
   int RegisterSingleSource(domid_t, domid_t) override { return 0; }
   int RegisterAnySource(domid_t) override { return 0; }
-  int Send(domid_t, domid_t) override { return 0; }
+  int Send(domid_t, domid_t, bool) override { return 0; }
 };
 
 }  // namespace argo

@@ -40,12 +40,14 @@ struct SendInfo {
 };
 
 struct Domain {
-  Domain(domid_t id, std::shared_ptr<GuestMemory> mem, bool argo)
-      : domid(id), memory(std::move(mem)), argo_enabled(argo) {}
+  Domain(domid_t id, uint32_t gen, std::shared_ptr<GuestMemory> mem, bool argo)
+      : domid(id), generation(gen), memory(std::move(mem)), argo_enabled(argo) {}
   Domain(const Domain&) = delete;
   Domain& operator=(const Domain&) = delete;
 
   const domid_t domid;
+  // Distinguishes this domain from earlier ones with the same domid.
+  const uint32_t generation;
   const std::shared_ptr<GuestMemory> memory;
   // Xen: d->argo != NULL. Fixed at creation.
   const bool argo_enabled;

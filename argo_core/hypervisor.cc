@@ -12,10 +12,12 @@
 namespace argo {
 
 Hypervisor::Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
-                       AccessControl* access_control)
+                       AccessControl* access_control,
+                       ImplicitResolver* implicit)
     : options_(options),
       notifier_(notifier),
       xsm_(access_control),
+      implicit_(implicit),
       domains_(DOMID_FIRST_RESERVED) {}
 
 Hypervisor::~Hypervisor() {
@@ -48,14 +50,16 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
   absl::StatusOr<std::shared_ptr<GuestMemory>> memory = GuestMemory::Create(
       config.memory_frames, absl::StrCat("argo-dom", domid));
   if (!memory.ok()) return memory.status();
-  // Xen's argo_init: Argo only if the domain asks for it and XSM allows.
-  bool argo = config.argo_enabled && XsmEnable(domid) == 0;
 
   WriteGuard l1(&l1_mu_);
   if (domains_[domid] != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("domain ", domid, " exists"));
   }
-  domains_[domid] = std::make_unique<Domain>(domid, *std::move(memory), argo);
+  // Xen's argo_init: Argo only if the domain asks for it and XSM allows.
+  // (Checked under L1: a policy is freed only after a grace period.)
+  bool argo = config.argo_enabled && XsmEnable(domid) == 0;
+  domains_[domid] = std::make_unique<Domain>(domid, next_generation_++,
+                                             *std::move(memory), argo);
   return absl::OkStatus();
 }
 
@@ -72,7 +76,10 @@ absl::Status Hypervisor::DestroyDomain(domid_t domid) {
     RemoveWildcardWaits(*d);
     dying = std::move(domains_[domid]);
   }
-  // Unmapping the memory happens here, outside every lock.
+  // Outside every lock: drop the domain's cables, unmap its memory.
+  if (implicit_ != nullptr) {
+    implicit_->OnDomainDestroyed(domid, dying->generation);
+  }
   return absl::OkStatus();
 }
 
@@ -107,6 +114,48 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
   MutexLock wildcard_l2(&d->wildcard_l2_mu_);
   info.wildcard_waits = static_cast<uint32_t>(d->wildcard_waits.size());
   return info;
+}
+
+absl::StatusOr<uint32_t> Hypervisor::DomainGeneration(domid_t domid) {
+  ReadGuard l1(&l1_mu_);
+  Domain* d = FindDomain(domid);
+  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no domain ", domid));
+  return d->generation;
+}
+
+void Hypervisor::WaitForHypercalls() { WriteGuard l1(&l1_mu_); }
+
+absl::optional<RingSnapshot> Hypervisor::LookupRing(domid_t dst,
+                                                    xen_argo_port_t aport,
+                                                    domid_t sender) {
+  ReadGuard l1(&l1_mu_);
+  Domain* d = FindDomain(dst);
+  if (d == nullptr || !d->argo_enabled) return absl::nullopt;
+  ReadGuard rings_l2(&d->rings_l2_mu_);
+  RingInfo* ring = FindRingByMatch(*d, aport, sender);
+  if (ring == nullptr) return absl::nullopt;
+  SpinLockGuard l3(&ring->l3_mu_);
+  return ring->Snapshot();
+}
+
+int Hypervisor::ResolveImplicit(const Domain& currd, xen_argo_port_t src_port,
+                                Domain** dst, xen_argo_addr_t* dst_addr) {
+  if (implicit_ == nullptr) return -XEN_ECONNREFUSED;
+  ImplicitDestination target;
+  if (int rc = implicit_->Resolve(currd.domid, currd.generation, src_port,
+                                  &target);
+      rc != 0) {
+    return rc;
+  }
+  // The cable names a domain generation: one destroyed (or re-created with
+  // the same domid) since is not its destination.
+  Domain* d = FindDomain(target.addr.domain_id);
+  if (d == nullptr || d->generation != target.domain_generation) {
+    return -XEN_ECONNREFUSED;
+  }
+  *dst = d;
+  *dst_addr = target.addr;
+  return 0;
 }
 
 std::vector<domid_t> Hypervisor::ListDomains() {

@@ -50,8 +50,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/optional.h"
 #include "argo_core/access_control.h"
 #include "argo_core/domain.h"
+#include "argo_core/implicit_resolver.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_info.h"
@@ -92,10 +94,12 @@ inline constexpr uint64_t kMaxWindowSegmentsPerDomain = 8192;
 
 class Hypervisor {
  public:
-  // `notifier` and `access_control` must outlive the hypervisor;
-  // a null access_control means "permit all" (Xen without XSM).
+  // The hooks must outlive the hypervisor. A null access_control means
+  // "permit all" (Xen without XSM); a null implicit resolver means no
+  // implicit destinations (such sends get -ECONNREFUSED).
   Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
-             AccessControl* access_control = nullptr);
+             AccessControl* access_control = nullptr,
+             ImplicitResolver* implicit = nullptr);
   ~Hypervisor();
   Hypervisor(const Hypervisor&) = delete;
   Hypervisor& operator=(const Hypervisor&) = delete;
@@ -114,6 +118,18 @@ class Hypervisor {
       ABSL_LOCKS_EXCLUDED(l1_mu_);
   bool DomainExists(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
   absl::StatusOr<DomainInfo> GetDomainInfo(domid_t domid)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  // The generation of the live domain `domid` (NotFound if none).
+  absl::StatusOr<uint32_t> DomainGeneration(domid_t domid)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // Returns once every hypercall in flight when it was called has finished
+  // (a grace period): state they might read can then be freed.
+  void WaitForHypercalls() ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // The ring a send from `sender` to (dst, aport) would use, if any.
+  absl::optional<RingSnapshot> LookupRing(domid_t dst, xen_argo_port_t aport,
+                                          domid_t sender)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
 
   // The hypercall: argo_op(cmd, arg1, arg2, arg3, arg4) issued by `caller`.
@@ -169,9 +185,16 @@ class Hypervisor {
   int XsmRegisterAnySource(domid_t d) {
     return xsm_ ? xsm_->RegisterAnySource(d) : 0;
   }
-  int XsmSend(domid_t src, domid_t dst) {
-    return xsm_ ? xsm_->Send(src, dst) : 0;
+  int XsmSend(domid_t src, domid_t dst, bool implicit) {
+    return xsm_ ? xsm_->Send(src, dst, implicit) : 0;
   }
+
+  // Resolves an implicit destination for `currd`'s port `src_port` into
+  // *dst (the live destination domain) and *dst_addr. Returns 0 or the
+  // errno of §4 (ECONNREFUSED, ENOSYS).
+  int ResolveImplicit(const Domain& currd, xen_argo_port_t src_port,
+                      Domain** dst, xen_argo_addr_t* dst_addr)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
 
   // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
   int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,
@@ -226,10 +249,12 @@ class Hypervisor {
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;
   AccessControl* const xsm_;  // null: permit all
+  ImplicitResolver* const implicit_;  // null: no implicit destinations
 
   PerCpuRwLock l1_mu_;
   // Indexed by domid; only normal domids (< DOMID_FIRST_RESERVED).
   std::vector<std::unique_ptr<Domain>> domains_ ABSL_GUARDED_BY(l1_mu_);
+  uint32_t next_generation_ ABSL_GUARDED_BY(l1_mu_) = 1;
 };
 
 }  // namespace argo

@@ -56,12 +56,26 @@ int Hypervisor::FillRingData(Domain& currd, uint64_t ent_hnd) {
   if (!memory.CopyFrom(ent_hnd, &ent, sizeof(ent))) return -XEN_EFAULT;
   ent.flags = 0;
 
-  Domain* dst = FindDomain(ent.ring.domain_id);
+  // With the implicit sentinel, ring.aport names the caller's *source*
+  // port: "the ring my port is cabled to". The entry's ring field is not
+  // rewritten, so the guest never learns where that is.
+  const bool implicit = ent.ring.domain_id == ARGO_DOMID_IMPLICIT;
+  Domain* dst = nullptr;
+  xen_argo_addr_t dst_addr = ent.ring;
+  if (implicit) {
+    if (ResolveImplicit(currd, ent.ring.aport, &dst, &dst_addr) != 0) {
+      dst = nullptr;  // not cabled (or not here): flags 0, like a missing domain
+    }
+  } else {
+    dst = FindDomain(ent.ring.domain_id);
+  }
   if (dst != nullptr && dst->argo_enabled) {
     // No information about rings the caller may not send to.
-    if (int rc = XsmSend(currd.domid, dst->domid); rc != 0) return rc;
+    if (int rc = XsmSend(currd.domid, dst->domid, implicit); rc != 0) {
+      return rc;
+    }
     ReadGuard rings_l2(&dst->rings_l2_mu_);
-    RingInfo* ring = FindRingByMatch(*dst, ent.ring.aport, currd.domid);
+    RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd.domid);
     if (ring != nullptr) {
       SpinLockGuard l3(&ring->l3_mu_);
       ent.flags |= XEN_ARGO_RING_EXISTS;

@@ -58,16 +58,29 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
       send_addr.src.domain_id != currd.domid) {
     return -XEN_EPERM;
   }
-  Domain* dst = FindDomain(send_addr.dst.domain_id);
-  if (dst == nullptr) return -XEN_ESRCH;
-  if (int rc = XsmSend(currd.domid, dst->domid); rc != 0) return rc;
+  // The implicit-destination step (DESIGN §4): the sentinel with aport 0
+  // means "the destination my source port is cabled to".
+  const bool implicit = send_addr.dst.domain_id == ARGO_DOMID_IMPLICIT;
+  Domain* dst;
+  xen_argo_addr_t dst_addr = send_addr.dst;
+  if (implicit) {
+    if (send_addr.dst.aport != 0) return -XEN_EINVAL;
+    if (int rc = ResolveImplicit(currd, send_addr.src.aport, &dst, &dst_addr);
+        rc != 0) {
+      return rc;
+    }
+  } else {
+    dst = FindDomain(send_addr.dst.domain_id);
+    if (dst == nullptr) return -XEN_ESRCH;
+  }
+  if (int rc = XsmSend(currd.domid, dst->domid, implicit); rc != 0) return rc;
   if (!currd.argo_enabled) return -XEN_ENODEV;
   if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
 
   int64_t rc;
   {
     ReadGuard rings_l2(&dst->rings_l2_mu_);
-    RingInfo* ring = FindRingByMatch(*dst, send_addr.dst.aport, currd.domid);
+    RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd.domid);
     if (ring == nullptr) return -XEN_ECONNREFUSED;
     uint32_t total = 0;
     if (int err = IovCount(iovs, niov, &total); err != 0) return err;

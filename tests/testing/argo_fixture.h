@@ -21,7 +21,7 @@ class ScriptedAccessControl final : public AccessControl {
   }
   int RegisterSingleSource(domid_t, domid_t) override { return single_rc; }
   int RegisterAnySource(domid_t) override { return any_rc; }
-  int Send(domid_t, domid_t) override { return send_rc; }
+  int Send(domid_t, domid_t, bool) override { return send_rc; }
 
   domid_t enable_denied_for = DOMID_INVALID;
   int enable_rc = 0;

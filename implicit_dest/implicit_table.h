@@ -1,0 +1,147 @@
+// The implicit-destination table of DESIGN §4: (source domid, source port)
+// -> (destination domid, destination port), where the destination may be
+// ARGO_DOMID_PARENT ("up to the next hypervisor"). The toolstack
+// "patch-cables" ports with Connect/Disconnect; the hypervisor resolves
+// implicit sends through Resolve.
+//
+// Thread safety: Resolve may run concurrently with anything; the toolstack
+// operations serialise on writer_mu_.
+//
+// Layout and concurrency: one PortMap per source domid, an open-addressing
+// map from port to destination guarded by a per-domain seqlock. Resolve
+// (on every implicit send) touches only the sending domain's map, takes no
+// lock, allocates nothing, writes no shared memory, and retries only if the
+// toolstack rewrote that same map during its probe. Writers never wait for
+// readers: a growing map is built aside and published by swapping one
+// pointer; retired arrays stay allocated until the domain's map is dropped
+// (together less than the live array), so a reader never sees freed memory.
+// A dropped map (its domain died) is freed after a hypercall grace period.
+#ifndef IMPLICIT_DEST_IMPLICIT_TABLE_H_
+#define IMPLICIT_DEST_IMPLICIT_TABLE_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "argo_core/implicit_resolver.h"
+#include "argo_core/mutex.h"
+#include "argo_core/public/argo.h"
+
+namespace argo::implicit_dest {
+
+// One end of a cable: a domain's port, or (as a destination, or as the
+// source of a downward entry) ARGO_DOMID_PARENT and a port.
+struct Endpoint {
+  domid_t domid;
+  xen_argo_port_t port;
+
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    return a.domid == b.domid && a.port == b.port;
+  }
+};
+
+// "dom3:7", "parent:9".
+std::string EndpointName(const Endpoint& e);
+
+// One table entry: sends from `from` go to `to`.
+struct Cable {
+  Endpoint from;
+  Endpoint to;
+};
+
+// What the table needs to know about domains (the hypervisor, in use).
+class DomainDirectory {
+ public:
+  virtual ~DomainDirectory() = default;
+  // The live domain's generation; NotFound if there is none.
+  virtual absl::StatusOr<uint32_t> DomainGeneration(domid_t domid) = 0;
+  // A grace period: every hypercall in flight has finished on return.
+  virtual void WaitForHypercalls() = 0;
+};
+
+class ImplicitTable final : public ImplicitResolver {
+ public:
+  static constexpr uint32_t kMaxEntriesPerDomain = 1u << 20;
+  static constexpr uint32_t kMaxEntries = 1u << 21;
+
+  ImplicitTable();
+  ~ImplicitTable() override;
+  ImplicitTable(const ImplicitTable&) = delete;
+  ImplicitTable& operator=(const ImplicitTable&) = delete;
+
+  // Must be called once before any other call (the hypervisor is built
+  // with this table as its resolver, so it cannot be passed at
+  // construction).
+  void Bind(DomainDirectory* domains);
+
+  // Installs from -> to, and to -> from if `bidirectional` (a cable).
+  // Checks everything first; on error nothing changes:
+  //   InvalidArgument: a reserved domid, from == to, parent to parent, a
+  //                    parent end of a one-way cable's source;
+  //   NotFound: a domain that does not exist;
+  //   AlreadyExists: an end that is already cabled;
+  //   ResourceExhausted: the per-domain or total entry limit.
+  absl::Status Connect(Endpoint from, Endpoint to, bool bidirectional)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Removes the entry from `from` (NotFound if none) and, if
+  // `bidirectional`, the entry back to `from` from its destination, if it
+  // points back. Returns the removed entries.
+  absl::StatusOr<std::vector<Cable>> Disconnect(Endpoint from,
+                                                bool bidirectional)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Every entry, or those with `domain` at either end, ordered by source.
+  std::vector<Cable> List(absl::optional<domid_t> domain = absl::nullopt)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // The entry from `from`, as the toolstack sees it (no generation check).
+  absl::optional<Endpoint> Lookup(Endpoint from) ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  uint32_t size() ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // ImplicitResolver.
+  int Resolve(domid_t src, uint32_t src_generation, xen_argo_port_t src_port,
+              ImplicitDestination* out) override;
+  void OnDomainDestroyed(domid_t domid, uint32_t generation) override
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+ private:
+  class PortMap;
+  // Sources are normal domids and ARGO_DOMID_PARENT.
+  static constexpr uint32_t kSourceSlots = ARGO_DOMID_PARENT + 1;
+
+  absl::Status CheckEnd(const Endpoint& e, const char* role)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  uint32_t GenerationOf(domid_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // The map for `src`, created (or reset, if it belongs to an earlier
+  // domain with that domid) for the domain's current generation.
+  PortMap* MapFor(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::optional<Endpoint> LookupLocked(const Endpoint& from)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+
+  // Removes every entry whose destination is (domid, generation).
+  void EraseEntriesTo(domid_t domid, uint32_t generation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+
+  Mutex writer_mu_;
+  DomainDirectory* domains_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
+  uint32_t total_entries_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  // Maps unlinked from maps_ that readers may still hold; freed after a
+  // grace period.
+  std::vector<std::unique_ptr<PortMap>> retired_ ABSL_GUARDED_BY(writer_mu_);
+  // Read without the lock by Resolve; replaced under writer_mu_.
+  std::array<std::atomic<PortMap*>, kSourceSlots> maps_{};
+};
+
+}  // namespace argo::implicit_dest
+
+#endif  // IMPLICIT_DEST_IMPLICIT_TABLE_H_

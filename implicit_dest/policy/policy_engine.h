@@ -1,0 +1,94 @@
+// The Argo access-control policy (DESIGN §5) as the hypervisor's XSM hooks:
+// domain labels, the compiled policy (its access vectors are the cache),
+// run-time load and relabel, and the audit log of denials.
+//
+// Thread safety: the hooks (Enable, Send, ...) run concurrently with
+// everything and take no lock; Load/Relabel/Forget serialise on mu_. A
+// loaded policy replaces the old one with one pointer swap; the old one is
+// freed only after the hypervisor's grace period (every hypercall that
+// could still read it has finished).
+#ifndef IMPLICIT_DEST_POLICY_POLICY_ENGINE_H_
+#define IMPLICIT_DEST_POLICY_POLICY_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "argo_core/access_control.h"
+#include "argo_core/mutex.h"
+#include "implicit_dest/policy/audit_log.h"
+#include "implicit_dest/policy/compiled_policy.h"
+
+namespace argo::policy {
+
+// The shipped default policy (default.textproto), embedded at build time.
+absl::string_view DefaultPolicyText();
+
+class PolicyEngine final : public AccessControl {
+ public:
+  // Compiles `text` (the default policy if empty). `wait_for_hypercalls`
+  // is the hypervisor's grace period (Hypervisor::WaitForHypercalls); it may
+  // be bound later with SetGracePeriod but must be before the first Load.
+  static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(
+      absl::string_view text = DefaultPolicyText(),
+      absl::string_view name = "default.textproto");
+  ~PolicyEngine() override;
+
+  void SetGracePeriod(std::function<void()> wait_for_hypercalls)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Replaces the policy. Atomic: a policy that does not compile, or that
+  // lacks a type some domain is labelled with, changes nothing.
+  absl::Status Load(absl::string_view text, absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Labels domain `d` with `type` (InvalidArgument for an unknown type or
+  // a reserved domid).
+  absl::Status Relabel(domid_t d, absl::string_view type) ABSL_LOCKS_EXCLUDED(mu_);
+  // Resets `d` to the default type (its domain is gone).
+  void Forget(domid_t d) ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::string Label(domid_t d) const;
+  // The current policy's text and its generation (1 for the first policy,
+  // +1 per successful Load).
+  std::string Text() const;
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  bool mac_permissive() const;
+
+  // A decision without auditing (for `explain`); target DOMID_XEN means the
+  // hypervisor.
+  bool Permits(domid_t source, domid_t target, Permission p) const;
+
+  AuditLog& audit() { return audit_; }
+
+  // AccessControl (XSM hooks): 0 or -EACCES (-EPERM for a wildcard ring
+  // when mac_permissive is off), denials audited.
+  int Enable(domid_t d) override;
+  int RegisterSingleSource(domid_t d, domid_t partner) override;
+  int RegisterAnySource(domid_t d) override;
+  int Send(domid_t src, domid_t dst, bool implicit) override;
+
+ private:
+  explicit PolicyEngine(std::unique_ptr<CompiledPolicy> initial);
+
+  // 0 if `source` has `p` on `target`, else audits and returns -EACCES.
+  int Check(domid_t source, domid_t target, Permission p, const char* hook);
+
+  mutable Mutex mu_;
+  std::function<void()> wait_for_hypercalls_ ABSL_GUARDED_BY(mu_);
+  // Explicit labels, so a new policy can be checked against them.
+  absl::flat_hash_map<domid_t, std::string> labels_ ABSL_GUARDED_BY(mu_);
+  std::atomic<const CompiledPolicy*> current_;  // owned
+  std::atomic<uint64_t> generation_{1};
+  AuditLog audit_;
+};
+
+}  // namespace argo::policy
+
+#endif  // IMPLICIT_DEST_POLICY_POLICY_ENGINE_H_
