@@ -21,6 +21,10 @@ class AccessControl {
   // is false when the guest named the destination itself, which also needs
   // the send_explicit permission (DESIGN §5).
   virtual int Send(domid_t src, domid_t dst, bool implicit) = 0;
+
+  // The domain is gone (its label must not pass to a later domain with the
+  // same domid). Called with no hypervisor lock held.
+  virtual void OnDomainDestroyed(domid_t) {}
 };
 
 // Today's Xen default without XSM: everything is permitted.

@@ -80,6 +80,7 @@ absl::Status Hypervisor::DestroyDomain(domid_t domid) {
   if (implicit_ != nullptr) {
     implicit_->OnDomainDestroyed(domid, dying->generation);
   }
+  if (xsm_ != nullptr) xsm_->OnDomainDestroyed(domid);
   return absl::OkStatus();
 }
 

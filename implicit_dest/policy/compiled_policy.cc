@@ -43,13 +43,17 @@ bool IsTypeName(absl::string_view name) {
 
 // Builds "<name>:<line>:<column>: <what>" for field `field` (element
 // `index`, or -1) of the message whose locations are in `tree`.
+// Falls back to `fallback` (the enclosing message's place) when the field
+// has no recorded location (e.g. one element of a [A, B] list).
 class Locator {
  public:
-  Locator(absl::string_view name, const TextFormat::ParseInfoTree* tree)
-      : name_(name), tree_(tree) {}
+  Locator(absl::string_view name, const TextFormat::ParseInfoTree* tree,
+          TextFormat::ParseLocation fallback = {})
+      : name_(name), tree_(tree), fallback_(fallback) {}
   absl::Status Error(const FieldDescriptor* field, int index,
                      absl::string_view what) const {
     TextFormat::ParseLocation at = tree_->GetLocation(field, index);
+    if (at.line < 0) at = fallback_;
     if (at.line < 0) {
       return absl::InvalidArgumentError(absl::StrCat(name_, ": ", what));
     }
@@ -60,6 +64,7 @@ class Locator {
  private:
   std::string name_;
   const TextFormat::ParseInfoTree* tree_;
+  TextFormat::ParseLocation fallback_;
 };
 
 }  // namespace
@@ -118,6 +123,7 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
   }
   policy->xen_index_ = static_cast<uint16_t>(proto.types_size());
   policy->names_.emplace_back(kXen);
+  policy->index_.emplace(std::string(kXen), policy->xen_index_);
   policy->stride_ = proto.types_size() + 1;
   policy->av_.assign(policy->stride_ * policy->stride_, 0);
 
@@ -133,7 +139,8 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     const v1::Allow& rule = proto.allow(i);
     const TextFormat::ParseInfoTree* rule_tree =
         tree.GetTreeForNested(allow_field, i);
-    Locator rule_at(name, rule_tree != nullptr ? rule_tree : &tree);
+    Locator rule_at(name, rule_tree != nullptr ? rule_tree : &tree,
+                    tree.GetLocation(allow_field, i));
     const auto* rule_descriptor = v1::Allow::descriptor();
     std::vector<uint16_t> sources, targets;
     if (rule.source() == kAny) {

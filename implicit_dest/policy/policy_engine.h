@@ -73,6 +73,7 @@ class PolicyEngine final : public AccessControl {
   int RegisterSingleSource(domid_t d, domid_t partner) override;
   int RegisterAnySource(domid_t d) override;
   int Send(domid_t src, domid_t dst, bool implicit) override;
+  void OnDomainDestroyed(domid_t d) override { Forget(d); }
 
  private:
   explicit PolicyEngine(std::unique_ptr<CompiledPolicy> initial);
