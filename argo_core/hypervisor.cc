@@ -32,9 +32,6 @@ void Hypervisor::VirqBatch::DeliverMany(VirqNotifier& notifier) {
   for (auto it = more_.begin(); it != end; ++it) notifier.RaiseVirq(*it);
 }
 
-Domain* Hypervisor::FindDomain(domid_t domid) const {
-  return IsNormalDomid(domid) ? domains_[domid].get() : nullptr;
-}
 
 absl::Status Hypervisor::CreateDomain(domid_t domid,
                                       const DomainConfig& config) {
@@ -137,26 +134,6 @@ absl::optional<RingSnapshot> Hypervisor::LookupRing(domid_t dst,
   if (ring == nullptr) return absl::nullopt;
   SpinLockGuard l3(&ring->l3_mu_);
   return ring->Snapshot();
-}
-
-int Hypervisor::ResolveImplicit(const Domain& currd, xen_argo_port_t src_port,
-                                Domain** dst, xen_argo_addr_t* dst_addr) {
-  if (implicit_ == nullptr) return -XEN_ECONNREFUSED;
-  ImplicitDestination target;
-  if (int rc = implicit_->Resolve(currd.domid, currd.generation, src_port,
-                                  &target);
-      rc != 0) {
-    return rc;
-  }
-  // The cable names a domain generation: one destroyed (or re-created with
-  // the same domid) since is not its destination.
-  Domain* d = FindDomain(target.addr.domain_id);
-  if (d == nullptr || d->generation != target.domain_generation) {
-    return -XEN_ECONNREFUSED;
-  }
-  *dst = d;
-  *dst_addr = target.addr;
-  return 0;
 }
 
 std::vector<domid_t> Hypervisor::ListDomains() {

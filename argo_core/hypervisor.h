@@ -52,10 +52,12 @@
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "argo_core/access_control.h"
+#include "argo_core/argo_limits.h"
 #include "argo_core/domain.h"
 #include "argo_core/implicit_resolver.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
+#include "argo_core/public/xen_errno.h"
 #include "argo_core/ring_info.h"
 #include "argo_core/virq_notifier.h"
 
@@ -174,7 +176,9 @@ class Hypervisor {
     std::vector<domid_t> more_;
   };
 
-  Domain* FindDomain(domid_t domid) const ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  Domain* FindDomain(domid_t domid) const ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
+    return IsNormalDomid(domid) ? domains_[domid].get() : nullptr;
+  }
 
   // The XSM hooks; without a policy (Xen without XSM) they permit all
   // without an indirect call.
@@ -192,9 +196,25 @@ class Hypervisor {
   // Resolves an implicit destination for `currd`'s port `src_port` into
   // *dst (the live destination domain) and *dst_addr. Returns 0 or the
   // errno of §4 (ECONNREFUSED, ENOSYS).
+  // Inline: it is on the implicit send path.
   int ResolveImplicit(const Domain& currd, xen_argo_port_t src_port,
                       Domain** dst, xen_argo_addr_t* dst_addr)
-      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
+    if (implicit_ == nullptr) return -XEN_ECONNREFUSED;
+    const ImplicitDestination target =
+        implicit_->Resolve(currd.domid, currd.generation, src_port);
+    if (target.rc != 0) return target.rc;
+    // The cable names a domain generation: one destroyed (or re-created
+    // with the same domid) since is not its destination.
+    Domain* d = FindDomain(target.domid);
+    if (d == nullptr || d->generation != target.domain_generation) {
+      return -XEN_ECONNREFUSED;
+    }
+    *dst = d;
+    dst_addr->aport = target.port;
+    dst_addr->domain_id = target.domid;
+    return 0;
+  }
 
   // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
   int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,

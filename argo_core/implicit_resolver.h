@@ -9,10 +9,16 @@
 
 namespace argo {
 
+// Returned by value (16 bytes: two registers), not through memory: field
+// stores read back as one wider load stall store forwarding on the send
+// path.
 struct ImplicitDestination {
-  xen_argo_addr_t addr;         // a local (domid, port)
-  uint32_t domain_generation;   // the destination's generation when cabled
+  int32_t rc;                  // 0, -ECONNREFUSED or -ENOSYS
+  domid_t domid;               // when rc == 0: a local domain
+  xen_argo_port_t port;
+  uint32_t domain_generation;  // the destination's generation when cabled
 };
+static_assert(sizeof(ImplicitDestination) == 16, "fits two registers");
 
 class ImplicitResolver {
  public:
@@ -20,11 +26,11 @@ class ImplicitResolver {
 
   // Where a send from (src, src_port) goes. `src_generation` is the
   // sender's current generation (entries of an earlier domain with the same
-  // domid never match). Returns 0 and *out, -ECONNREFUSED if there is no
-  // entry, or -ENOSYS for a PARENT destination (no uplink at this level).
-  // Called on every implicit send under L1: must not block or allocate.
-  virtual int Resolve(domid_t src, uint32_t src_generation,
-                      xen_argo_port_t src_port, ImplicitDestination* out) = 0;
+  // domid never match). rc is 0, -ECONNREFUSED if there is no entry, or
+  // -ENOSYS for a PARENT destination (no uplink at this level). Called on
+  // every implicit send under L1: must not block or allocate.
+  virtual ImplicitDestination Resolve(domid_t src, uint32_t src_generation,
+                                      xen_argo_port_t src_port) = 0;
 
   // Domain `domid` of `generation` is gone; drop its entries (from it and
   // to it). Called with no hypervisor lock held, after every hypercall that

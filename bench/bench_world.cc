@@ -32,8 +32,12 @@ uint32_t RingLenFor(uint32_t payload) {
 }
 
 SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
-                   uint32_t payload, uint32_t niov)
-    : hv_(hv), sender_(sender), receiver_(receiver), niov_(niov) {
+                   uint32_t payload, uint32_t niov, Addressing addressing)
+    : hv_(hv),
+      sender_(sender),
+      receiver_(receiver),
+      niov_(niov),
+      payload_(payload) {
   const uint32_t len = RingLenFor(payload);
   const uint64_t npage = NpagesRing(len);
   if (!hv->CreateDomain(sender, DomainConfig{SenderFrames(payload), true})
@@ -61,7 +65,8 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
 
   // Sender: send_addr, iovs splitting the payload, the payload itself, and a
   // one-entry notify query about the ring.
-  xen_argo_send_addr_t addr{{7, sender, 0}, {kPort, receiver, 0}};
+  xen_argo_send_addr_t addr{{kSrcPort, sender, 0}, {kPort, receiver, 0}};
+  if (addressing == Addressing::kImplicit) addr.dst = {0, ARGO_DOMID_IMPLICIT, 0};
   smem->CopyTo(kSendAddrGpa, &addr, sizeof(addr));
   std::vector<uint8_t> bytes(payload);
   for (uint32_t i = 0; i < payload; ++i) bytes[i] = static_cast<uint8_t>(i * 7);
@@ -85,10 +90,11 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
   const uint64_t cost = kMessageHeaderSize + RoundupMessage(payload);
   sends_per_fill_ =
       static_cast<uint32_t>(std::max<uint64_t>(1, (len - 1) / cost));
-  // Two passes through the whole ring before any timing: every page of
-  // every mapping of it is faulted in, as in a running guest.
+}
+
+void SendPair::Warm() {
   for (uint32_t i = 0; i < 2 * sends_per_fill_ + 1; ++i) {
-    if (SendDrainingInBatches() != payload) Die("warm-up send");
+    if (SendDrainingInBatches() != payload_) Die("warm-up send");
   }
 }
 

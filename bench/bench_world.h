@@ -32,12 +32,21 @@ class CountingNotifier final : public VirqNotifier {
   Slot slots_[kSlots];
 };
 
+// How a pair's sender names the receiver.
+enum class Addressing { kExplicit, kImplicit };
+
 // One sender domain and one receiver ring, ready to send `payload` bytes in
-// `niov` iovs.
+// `niov` iovs. With kImplicit the sender sends from port kSrcPort to the
+// implicit sentinel: the caller cables (sender, kSrcPort) -> (receiver,
+// kPort) before Warm().
 class SendPair {
  public:
   SendPair(Hypervisor* hv, domid_t sender, domid_t receiver, uint32_t payload,
-           uint32_t niov);
+           uint32_t niov, Addressing addressing = Addressing::kExplicit);
+
+  // Two passes through the whole ring before any timing: every page of
+  // every mapping of it is faulted in, as in a running guest.
+  void Warm();
 
   // One sendv; returns the hypercall value.
   int64_t Send() {
@@ -71,6 +80,9 @@ class SendPair {
   }
 
   static constexpr xen_argo_port_t kPort = 1;
+  static constexpr xen_argo_port_t kSrcPort = 7;
+  domid_t sender() const { return sender_; }
+  domid_t receiver() const { return receiver_; }
 
  private:
   static constexpr uint64_t kSendAddrGpa = 0x1000;
@@ -82,6 +94,7 @@ class SendPair {
   const domid_t sender_;
   const domid_t receiver_;
   const uint32_t niov_;
+  const uint32_t payload_;
   uint32_t sends_per_fill_ = 1;  // messages an empty ring takes
   uint32_t sent_since_drain_ = 0;
   FrameWindow window_;  // the receiver's own view of its ring

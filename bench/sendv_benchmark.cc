@@ -78,6 +78,7 @@ struct World {
       domid_t sender = next_domid++;
       domid_t receiver = next_domid++;
       slot = std::make_unique<SendPair>(&hv, sender, receiver, payload, niov);
+      slot->Warm();
     }
     return *slot;
   }
@@ -130,34 +131,7 @@ void BM_SendvThroughput(benchmark::State& state) {
 }
 BENCHMARK(BM_SendvThroughput)->Threads(1)->Threads(2)->UseRealTime();
 
-// Registered last: its spinning partner thread disturbed whichever
-// benchmark ran next.
-// One round trip of a cache line between two threads.
-void BM_PingPong(benchmark::State& state) {
-  alignas(64) std::atomic<uint64_t> line{0};
-  std::atomic<bool> stop{false};
-  std::thread partner([&] {
-    uint64_t expect = 1;
-    while (!stop.load(std::memory_order_relaxed)) {
-      if (line.load(std::memory_order_acquire) == expect) {
-        line.store(expect + 1, std::memory_order_release);
-        expect += 2;
-      }
-    }
-  });
-  uint64_t value = 0;
-  for (auto _ : state) {
-    line.store(value + 1, std::memory_order_release);
-    while (line.load(std::memory_order_acquire) != value + 2) {
-    }
-    value += 2;
-  }
-  stop = true;
-  partner.join();
-}
-BENCHMARK(BM_PingPong)->UseRealTime();
 
 }  // namespace
 }  // namespace argo::bench
 
-BENCHMARK_MAIN();

@@ -1,12 +1,12 @@
 #include "implicit_dest/implicit_table.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/xen_errno.h"
-#include "argo_core/spin_backoff.h"
 
 namespace argo::implicit_dest {
 
@@ -17,26 +17,11 @@ std::string EndpointName(const Endpoint& e) {
 
 namespace {
 
-struct Destination {
-  Endpoint to;
-  uint32_t to_generation;
-};
-
 // Slot words. key: 0 when empty, else port | to.domid << 32 | kOccupied;
 // value: to.port | to_generation << 32.
 constexpr uint64_t kOccupied = uint64_t{1} << 48;
+constexpr uint32_t kInitialCapacity = 8;
 
-uint64_t KeyWord(xen_argo_port_t port, domid_t to_domid) {
-  return uint64_t{port} | (uint64_t{to_domid} << 32) | kOccupied;
-}
-uint64_t ValueWord(const Destination& d) {
-  return uint64_t{d.to.port} | (uint64_t{d.to_generation} << 32);
-}
-Destination Decode(uint64_t key, uint64_t value) {
-  return Destination{
-      Endpoint{static_cast<domid_t>(key >> 32), static_cast<uint32_t>(value)},
-      static_cast<uint32_t>(value >> 32)};
-}
 uint32_t Home(xen_argo_port_t port) {
   return static_cast<uint32_t>(((uint64_t{port} + 1) * 0x9E3779B97F4A7C15ull) >>
                                32);
@@ -44,193 +29,73 @@ uint32_t Home(xen_argo_port_t port) {
 
 }  // namespace
 
-// One source domain's ports. Readers: Find (lock-free, seqlock-validated).
-// Writers: everything else, with the table's writer_mu_ held.
-class ImplicitTable::PortMap {
- public:
-  explicit PortMap(uint32_t generation) : generation_(generation) {
-    Publish(std::make_unique<Array>(kInitialCapacity));
-  }
-
-  uint32_t generation() const { return generation_; }
-  uint32_t size() const { return size_; }
-
-  // A consistent lookup, safe against concurrent writers.
-  bool Find(xen_argo_port_t port, Destination* out) const {
-    SpinBackoff backoff;
-    for (;;) {
-      const uint32_t s1 = seq_.load(std::memory_order_acquire);
-      if (s1 & 1) {
-        backoff.Pause();
-        continue;
-      }
-      const Array* array = live_.load(std::memory_order_relaxed);
-      uint64_t key = 0, value = 0;
-      bool found = false;
-      // At most one pass over the array, whatever a racing writer does.
-      for (uint32_t i = Home(port) & array->mask, n = 0; n <= array->mask;
-           i = (i + 1) & array->mask, ++n) {
-        key = array->slots[i].key.load(std::memory_order_relaxed);
-        if (key == 0) break;
-        if (static_cast<uint32_t>(key) == port) {
-          value = array->slots[i].value.load(std::memory_order_relaxed);
-          found = true;
-          break;
-        }
-      }
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (seq_.load(std::memory_order_relaxed) == s1) {
-        if (found) *out = Decode(key, value);
-        return found;
-      }
-    }
-  }
-
-  // Writer side. REQUIRES: port absent; size() < kMaxEntriesPerDomain.
-  void Insert(xen_argo_port_t port, const Destination& d) {
-    const Array* array = live_.load(std::memory_order_relaxed);
-    if ((size_ + 1) * 2 > array->mask + 1) {
-      Grow();
-      array = live_.load(std::memory_order_relaxed);
-    }
-    BeginWrite();
-    Place(*array, KeyWord(port, d.to.domid), ValueWord(d));
-    EndWrite();
-    ++size_;
-  }
-
-  // Writer side. Returns true iff `port` had an entry.
-  bool Erase(xen_argo_port_t port) {
-    const Array& a = *live_.load(std::memory_order_relaxed);
-    uint32_t hole = FindIndex(a, port);
-    if (hole > a.mask) return false;
-    BeginWrite();
-    // Backward shift: pull later members of the cluster into the hole when
-    // their home does not lie cyclically in (hole, j]. Readers racing with
-    // this retry (seqlock), so no tombstones are needed.
-    for (uint32_t j = (hole + 1) & a.mask;; j = (j + 1) & a.mask) {
-      const uint64_t key = a.slots[j].key.load(std::memory_order_relaxed);
-      if (key == 0) break;
-      const uint32_t home = Home(static_cast<uint32_t>(key)) & a.mask;
-      const bool home_in_gap =
-          hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-      if (!home_in_gap) {
-        a.slots[hole].value.store(
-            a.slots[j].value.load(std::memory_order_relaxed),
-            std::memory_order_relaxed);
-        a.slots[hole].key.store(key, std::memory_order_relaxed);
-        hole = j;
-      }
-    }
-    a.slots[hole].key.store(0, std::memory_order_relaxed);
-    EndWrite();
-    --size_;
-    return true;
-  }
-
-  // Writer side: the entry for `port`, if any.
-  absl::optional<Destination> FindLocked(xen_argo_port_t port) const {
-    const Array& a = *live_.load(std::memory_order_relaxed);
-    uint32_t i = FindIndex(a, port);
-    if (i > a.mask) return absl::nullopt;
-    return Decode(a.slots[i].key.load(std::memory_order_relaxed),
-                  a.slots[i].value.load(std::memory_order_relaxed));
-  }
-
-  // Writer side: f(port, destination) for every entry.
-  template <typename F>
-  void ForEach(F&& f) const {
-    const Array& a = *live_.load(std::memory_order_relaxed);
-    for (uint32_t i = 0; i <= a.mask; ++i) {
-      const uint64_t key = a.slots[i].key.load(std::memory_order_relaxed);
-      if (key != 0) {
-        f(static_cast<uint32_t>(key),
-          Decode(key, a.slots[i].value.load(std::memory_order_relaxed)));
-      }
-    }
-  }
-
- private:
-  static constexpr uint32_t kInitialCapacity = 8;
-
+// One open-addressing array, its slots inline after the header, so a
+// reader never pairs an array with another array's mask.
+struct ImplicitTable::Array {
   struct Slot {
     std::atomic<uint64_t> key{0};
     std::atomic<uint64_t> value{0};
   };
-  // The capacity travels with the slots, so a reader never pairs an array
-  // with another array's mask.
-  struct Array {
-    explicit Array(uint32_t capacity)
-        : mask(capacity - 1), slots(new Slot[capacity]) {}
-    const uint32_t mask;
-    const std::unique_ptr<Slot[]> slots;
-  };
 
-  void BeginWrite() {
-    seq_.store(seq_.load(std::memory_order_relaxed) + 1,
-               std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
+  explicit Array(uint32_t capacity) : mask(capacity - 1) {
+    for (uint32_t i = 0; i < capacity; ++i) new (&slots()[i]) Slot();
   }
-  void EndWrite() {
-    seq_.store(seq_.load(std::memory_order_relaxed) + 1,
-               std::memory_order_release);
+  static ArrayPtr Make(uint32_t capacity) {
+    void* memory = ::operator new(sizeof(Array) + capacity * sizeof(Slot));
+    return ArrayPtr(new (memory) Array(capacity));
   }
+  Slot* slots() { return reinterpret_cast<Slot*>(this + 1); }
+  const Slot* slots() const { return reinterpret_cast<const Slot*>(this + 1); }
 
-  // Index of `port` in `a`, or a.mask + 1 if absent.
-  static uint32_t FindIndex(const Array& a, xen_argo_port_t port) {
-    for (uint32_t i = Home(port) & a.mask;; i = (i + 1) & a.mask) {
-      const uint64_t key = a.slots[i].key.load(std::memory_order_relaxed);
-      if (key == 0) return a.mask + 1;
+  // Index of `port`, or mask + 1 if absent. Writer side (stable array).
+  uint32_t FindIndex(xen_argo_port_t port) const {
+    for (uint32_t i = Home(port) & mask;; i = (i + 1) & mask) {
+      const uint64_t key = slots()[i].key.load(std::memory_order_relaxed);
+      if (key == 0) return mask + 1;
       if (static_cast<uint32_t>(key) == port) return i;
     }
   }
-
-  static void Place(const Array& a, uint64_t key, uint64_t value) {
-    uint32_t i = Home(static_cast<uint32_t>(key)) & a.mask;
-    while (a.slots[i].key.load(std::memory_order_relaxed) != 0) {
-      i = (i + 1) & a.mask;
-    }
-    a.slots[i].value.store(value, std::memory_order_relaxed);
-    a.slots[i].key.store(key, std::memory_order_relaxed);
+  void Place(uint64_t key, uint64_t value) {
+    uint32_t i = Home(static_cast<uint32_t>(key)) & mask;
+    while (slots()[i].key.load(std::memory_order_relaxed) != 0) i = (i + 1) & mask;
+    slots()[i].value.store(value, std::memory_order_relaxed);
+    slots()[i].key.store(key, std::memory_order_relaxed);
   }
 
-  // Builds the doubled array aside (nobody else writes meanwhile) and
-  // publishes it; the old one stays allocated for readers still in it.
-  void Grow() {
-    const Array& old = *live_.load(std::memory_order_relaxed);
-    auto bigger = std::make_unique<Array>(2 * (old.mask + 1));
-    for (uint32_t i = 0; i <= old.mask; ++i) {
-      const uint64_t key = old.slots[i].key.load(std::memory_order_relaxed);
-      if (key != 0) {
-        Place(*bigger, key, old.slots[i].value.load(std::memory_order_relaxed));
-      }
-    }
-    BeginWrite();
-    Publish(std::move(bigger));
-    EndWrite();
-  }
-
-  void Publish(std::unique_ptr<Array> array) {
-    live_.store(array.get(), std::memory_order_release);
-    arrays_.push_back(std::move(array));
-  }
-
-  const uint32_t generation_;
-  std::atomic<uint32_t> seq_{0};
-  std::atomic<const Array*> live_{nullptr};
-  uint32_t size_ = 0;                         // writer only
-  std::vector<std::unique_ptr<Array>> arrays_;  // writer only; back() is live
+  const uint32_t mask;
 };
 
-ImplicitTable::ImplicitTable() = default;
-
-ImplicitTable::~ImplicitTable() {
-  for (auto& slot : maps_) delete slot.load(std::memory_order_relaxed);
+void ImplicitTable::ArrayDeleter::operator()(Array* a) const {
+  for (uint32_t i = 0; i <= a->mask; ++i) a->slots()[i].~Slot();
+  a->~Array();
+  ::operator delete(a);
 }
+
+namespace {
+
+uint64_t KeyWord(xen_argo_port_t port, domid_t to_domid) {
+  return uint64_t{port} | (uint64_t{to_domid} << 32) | kOccupied;
+}
+
+}  // namespace
+
+ImplicitTable::ImplicitTable() = default;
+ImplicitTable::~ImplicitTable() = default;
 
 void ImplicitTable::Bind(DomainDirectory* domains) {
   MutexLock l(&writer_mu_);
   domains_ = domains;
+}
+
+void ImplicitTable::BeginWrite(DomainSlot& slot) {
+  slot.seq.store(slot.seq.load(std::memory_order_relaxed) + 1,
+                 std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+void ImplicitTable::EndWrite(DomainSlot& slot) {
+  slot.seq.store(slot.seq.load(std::memory_order_relaxed) + 1,
+                 std::memory_order_release);
 }
 
 uint32_t ImplicitTable::GenerationOf(domid_t domid) {
@@ -252,29 +117,111 @@ absl::Status ImplicitTable::CheckEnd(const Endpoint& e, const char* role) {
   return absl::OkStatus();
 }
 
-ImplicitTable::PortMap* ImplicitTable::MapFor(domid_t src) {
-  const uint32_t generation = GenerationOf(src);
-  PortMap* map = maps_[src].load(std::memory_order_relaxed);
-  if (map != nullptr && map->generation() == generation) return map;
-  auto fresh = std::make_unique<PortMap>(generation);
-  if (map != nullptr) {
-    // An earlier domain's map whose teardown has not run yet: its entries
-    // are dead (generation mismatch).
-    total_entries_ -= map->size();
-    retired_.emplace_back(map);
-  }
-  maps_[src].store(fresh.get(), std::memory_order_release);
-  return fresh.release();
+void ImplicitTable::Retire(domid_t src) {
+  auto it = writers_.find(src);
+  if (it == writers_.end()) return;
+  DomainSlot& slot = slots_[src];
+  BeginWrite(slot);
+  slot.live.store(nullptr, std::memory_order_relaxed);
+  EndWrite(slot);
+  total_entries_ -= it->second.size;
+  for (ArrayPtr& array : it->second.arrays) retired_.push_back(std::move(array));
+  writers_.erase(it);
 }
 
-absl::optional<Endpoint> ImplicitTable::LookupLocked(const Endpoint& from) {
-  PortMap* map = maps_[from.domid].load(std::memory_order_relaxed);
-  if (map == nullptr || map->generation() != GenerationOf(from.domid)) {
+ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src) {
+  const uint32_t generation = GenerationOf(src);
+  auto it = writers_.find(src);
+  if (it != writers_.end() && it->second.generation == generation) {
+    return it->second;
+  }
+  // None yet, or an earlier domain's whose teardown has not run yet (its
+  // entries are dead: generation mismatch).
+  Retire(src);
+  WriterState& state = writers_[src];
+  state.generation = generation;
+  state.arrays.push_back(Array::Make(kInitialCapacity));
+  DomainSlot& slot = slots_[src];
+  BeginWrite(slot);
+  slot.generation.store(generation, std::memory_order_relaxed);
+  slot.live.store(state.arrays.back().get(), std::memory_order_relaxed);
+  EndWrite(slot);
+  return state;
+}
+
+absl::optional<ImplicitTable::Destination> ImplicitTable::Get(
+    const Endpoint& from) {
+  auto it = writers_.find(from.domid);
+  if (it == writers_.end() || it->second.generation != GenerationOf(from.domid)) {
     return absl::nullopt;
   }
-  absl::optional<Destination> d = map->FindLocked(from.port);
-  if (!d.has_value()) return absl::nullopt;
-  return d->to;
+  const Array& a = *it->second.arrays.back();
+  const uint32_t i = a.FindIndex(from.port);
+  if (i > a.mask) return absl::nullopt;
+  const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
+  const uint64_t value = a.slots()[i].value.load(std::memory_order_relaxed);
+  return Destination{
+      Endpoint{static_cast<domid_t>(key >> 32), static_cast<uint32_t>(value)},
+      static_cast<uint32_t>(value >> 32)};
+}
+
+void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
+                           const Destination& d) {
+  WriterState& state = StateFor(src);
+  DomainSlot& slot = slots_[src];
+  Array* array = state.arrays.back().get();
+  if ((state.size + 1) * 2 > array->mask + 1) {
+    // Build the doubled array aside (nobody else writes meanwhile), then
+    // publish it; the old one stays allocated for readers still in it.
+    ArrayPtr bigger = Array::Make(2 * (array->mask + 1));
+    for (uint32_t i = 0; i <= array->mask; ++i) {
+      const uint64_t key = array->slots()[i].key.load(std::memory_order_relaxed);
+      if (key != 0) {
+        bigger->Place(key, array->slots()[i].value.load(std::memory_order_relaxed));
+      }
+    }
+    array = bigger.get();
+    state.arrays.push_back(std::move(bigger));
+    BeginWrite(slot);
+    slot.live.store(array, std::memory_order_relaxed);
+    EndWrite(slot);
+  }
+  BeginWrite(slot);
+  array->Place(KeyWord(port, d.to.domid),
+               uint64_t{d.to.port} | (uint64_t{d.to_generation} << 32));
+  EndWrite(slot);
+  ++state.size;
+  ++total_entries_;
+}
+
+void ImplicitTable::Erase(domid_t src, xen_argo_port_t port) {
+  WriterState& state = writers_.at(src);
+  Array& a = *state.arrays.back();
+  uint32_t hole = a.FindIndex(port);
+  if (hole > a.mask) return;
+  DomainSlot& slot = slots_[src];
+  BeginWrite(slot);
+  // Backward shift: pull later members of the cluster into the hole when
+  // their home does not lie cyclically in (hole, j]. Readers racing with
+  // this retry (seqlock), so no tombstones are needed.
+  for (uint32_t j = (hole + 1) & a.mask;; j = (j + 1) & a.mask) {
+    const uint64_t key = a.slots()[j].key.load(std::memory_order_relaxed);
+    if (key == 0) break;
+    const uint32_t home = Home(static_cast<uint32_t>(key)) & a.mask;
+    const bool home_in_gap =
+        hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!home_in_gap) {
+      a.slots()[hole].value.store(
+          a.slots()[j].value.load(std::memory_order_relaxed),
+          std::memory_order_relaxed);
+      a.slots()[hole].key.store(key, std::memory_order_relaxed);
+      hole = j;
+    }
+  }
+  a.slots()[hole].key.store(0, std::memory_order_relaxed);
+  EndWrite(slot);
+  --state.size;
+  --total_entries_;
 }
 
 absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
@@ -293,9 +240,9 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
   std::vector<Endpoint> sources = {from};
   if (bidirectional) sources.push_back(to);
   for (const Endpoint& end : sources) {
-    if (absl::optional<Endpoint> existing = LookupLocked(end)) {
+    if (absl::optional<Destination> existing = Get(end)) {
       return absl::AlreadyExistsError(absl::StrCat(
-          EndpointName(end), " is already cabled to ", EndpointName(*existing),
+          EndpointName(end), " is already cabled to ", EndpointName(existing->to),
           "; disconnect it first"));
     }
   }
@@ -305,19 +252,18 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
         absl::StrCat("the table holds its maximum of ", kMaxEntries, " entries"));
   }
   for (const Endpoint& end : sources) {
-    PortMap* map = maps_[end.domid].load(std::memory_order_relaxed);
-    if (map != nullptr && map->generation() == GenerationOf(end.domid) &&
-        map->size() >= kMaxEntriesPerDomain) {
+    auto it = writers_.find(end.domid);
+    if (it != writers_.end() && it->second.generation == GenerationOf(end.domid) &&
+        it->second.size >= kMaxEntriesPerDomain) {
       return absl::ResourceExhaustedError(
           absl::StrCat(EndpointName(end), ": its domain already has ",
                        kMaxEntriesPerDomain, " cabled ports"));
     }
   }
-  MapFor(from.domid)->Insert(from.port, Destination{to, GenerationOf(to.domid)});
+  Insert(from.domid, from.port, Destination{to, GenerationOf(to.domid)});
   if (bidirectional) {
-    MapFor(to.domid)->Insert(to.port, Destination{from, GenerationOf(from.domid)});
+    Insert(to.domid, to.port, Destination{from, GenerationOf(from.domid)});
   }
-  total_entries_ += added;
   return absl::OkStatus();
 }
 
@@ -325,20 +271,18 @@ absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(Endpoint from,
                                                              bool bidirectional) {
   MutexLock l(&writer_mu_);
   if (domains_ == nullptr) return absl::FailedPreconditionError("table not bound");
-  absl::optional<Endpoint> to = LookupLocked(from);
+  absl::optional<Destination> to = Get(from);
   if (!to.has_value()) {
     return absl::NotFoundError(
         absl::StrCat(EndpointName(from), " is not cabled"));
   }
-  std::vector<Cable> removed = {Cable{from, *to}};
-  maps_[from.domid].load(std::memory_order_relaxed)->Erase(from.port);
-  --total_entries_;
+  std::vector<Cable> removed = {Cable{from, to->to}};
+  Erase(from.domid, from.port);
   if (bidirectional) {
-    absl::optional<Endpoint> back = LookupLocked(*to);
-    if (back.has_value() && *back == from) {
-      maps_[to->domid].load(std::memory_order_relaxed)->Erase(to->port);
-      --total_entries_;
-      removed.push_back(Cable{*to, from});
+    absl::optional<Destination> back = Get(to->to);
+    if (back.has_value() && back->to == from) {
+      Erase(to->to.domid, to->to.port);
+      removed.push_back(Cable{to->to, from});
     }
   }
   return removed;
@@ -347,18 +291,20 @@ absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(Endpoint from,
 std::vector<Cable> ImplicitTable::List(absl::optional<domid_t> domain) {
   MutexLock l(&writer_mu_);
   std::vector<Cable> out;
-  for (uint32_t src = 0; src < kSourceSlots; ++src) {
-    PortMap* map = maps_[src].load(std::memory_order_relaxed);
-    if (map == nullptr) continue;
-    const domid_t from_domid = static_cast<domid_t>(src);
-    if (domains_ == nullptr || map->generation() != GenerationOf(from_domid)) {
-      continue;
-    }
-    map->ForEach([&](xen_argo_port_t port, const Destination& d) {
-      if (!domain.has_value() || *domain == from_domid || *domain == d.to.domid) {
-        out.push_back(Cable{Endpoint{from_domid, port}, d.to});
+  if (domains_ == nullptr) return out;
+  for (const auto& [src, state] : writers_) {
+    if (state.generation != GenerationOf(src)) continue;
+    const Array& a = *state.arrays.back();
+    for (uint32_t i = 0; i <= a.mask; ++i) {
+      const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
+      if (key == 0) continue;
+      const Endpoint to{static_cast<domid_t>(key >> 32),
+                        static_cast<uint32_t>(
+                            a.slots()[i].value.load(std::memory_order_relaxed))};
+      if (!domain.has_value() || *domain == src || *domain == to.domid) {
+        out.push_back(Cable{Endpoint{src, static_cast<uint32_t>(key)}, to});
       }
-    });
+    }
   }
   std::sort(out.begin(), out.end(), [](const Cable& a, const Cable& b) {
     return std::make_pair(a.from.domid, a.from.port) <
@@ -370,7 +316,9 @@ std::vector<Cable> ImplicitTable::List(absl::optional<domid_t> domain) {
 absl::optional<Endpoint> ImplicitTable::Lookup(Endpoint from) {
   MutexLock l(&writer_mu_);
   if (domains_ == nullptr || from.domid >= kSourceSlots) return absl::nullopt;
-  return LookupLocked(from);
+  absl::optional<Destination> d = Get(from);
+  if (!d.has_value()) return absl::nullopt;
+  return d->to;
 }
 
 uint32_t ImplicitTable::size() {
@@ -378,55 +326,99 @@ uint32_t ImplicitTable::size() {
   return total_entries_;
 }
 
-int ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
-                           xen_argo_port_t src_port, ImplicitDestination* out) {
-  if (src >= kSourceSlots) return -XEN_ECONNREFUSED;
-  const PortMap* map = maps_[src].load(std::memory_order_acquire);
-  if (map == nullptr || map->generation() != src_generation) {
-    return -XEN_ECONNREFUSED;
+namespace {
+
+// A writer is inside this domain's seqlock: let it finish (spin briefly,
+// then yield). Out of line: the send path rarely gets here.
+__attribute__((noinline)) void WaitOutWriter(int attempt) {
+  if (attempt < 64) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    std::this_thread::yield();
   }
-  Destination d;
-  if (!map->Find(src_port, &d)) return -XEN_ECONNREFUSED;
-  // Forwarding to the parent arrives with nesting (DESIGN §7).
-  if (d.to.domid == ARGO_DOMID_PARENT) return -XEN_ENOSYS;
-  out->addr = xen_argo_addr_t{d.to.port, d.to.domid, 0};
-  out->domain_generation = d.to_generation;
-  return 0;
+}
+
+}  // namespace
+
+// The send path: the sending domain's slot, then its array. Lock-free,
+// validated by the slot's seqlock.
+ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
+                                           xen_argo_port_t src_port) {
+  constexpr ImplicitDestination kRefused{-XEN_ECONNREFUSED, 0, 0, 0};
+  if (src >= kSourceSlots) return kRefused;
+  const DomainSlot& slot = slots_[src];
+  for (int attempt = 0;; ++attempt) {
+    const uint32_t s1 = slot.seq.load(std::memory_order_acquire);
+    if (s1 & 1) {
+      WaitOutWriter(attempt);
+      continue;
+    }
+    const Array* a = slot.live.load(std::memory_order_relaxed);
+    const bool ours = a != nullptr &&
+                      slot.generation.load(std::memory_order_relaxed) ==
+                          src_generation;
+    uint64_t key = 0, value = 0;
+    bool found = false;
+    if (ours) {
+      // The mask travels with the array; at most one pass over it,
+      // whatever a racing writer does.
+      const uint32_t mask = a->mask;
+      for (uint32_t i = Home(src_port) & mask, n = 0; n <= mask;
+           i = (i + 1) & mask, ++n) {
+        key = a->slots()[i].key.load(std::memory_order_relaxed);
+        if (key == 0) break;
+        if (static_cast<uint32_t>(key) == src_port) {
+          value = a->slots()[i].value.load(std::memory_order_relaxed);
+          found = true;
+          break;
+        }
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (slot.seq.load(std::memory_order_relaxed) != s1) continue;
+    if (!found) return kRefused;
+    const domid_t to = static_cast<domid_t>(key >> 32);
+    // Forwarding to the parent arrives with nesting (DESIGN §7).
+    if (to == ARGO_DOMID_PARENT) return ImplicitDestination{-XEN_ENOSYS, 0, 0, 0};
+    return ImplicitDestination{0, to, static_cast<uint32_t>(value),
+                               static_cast<uint32_t>(value >> 32)};
+  }
 }
 
 void ImplicitTable::EraseEntriesTo(domid_t domid, uint32_t generation) {
-  for (uint32_t src = 0; src < kSourceSlots; ++src) {
-    PortMap* map = maps_[src].load(std::memory_order_relaxed);
-    if (map == nullptr) continue;
-    std::vector<xen_argo_port_t> dead;
-    map->ForEach([&](xen_argo_port_t port, const Destination& d) {
-      if (d.to.domid == domid && d.to_generation == generation) {
-        dead.push_back(port);
+  std::vector<std::pair<domid_t, xen_argo_port_t>> dead;
+  for (const auto& [src, state] : writers_) {
+    const Array& a = *state.arrays.back();
+    for (uint32_t i = 0; i <= a.mask; ++i) {
+      const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
+      const uint64_t value = a.slots()[i].value.load(std::memory_order_relaxed);
+      if (key != 0 && static_cast<domid_t>(key >> 32) == domid &&
+          static_cast<uint32_t>(value >> 32) == generation) {
+        dead.emplace_back(src, static_cast<uint32_t>(key));
       }
-    });
-    for (xen_argo_port_t port : dead) map->Erase(port);
-    total_entries_ -= static_cast<uint32_t>(dead.size());
+    }
   }
+  for (const auto& [src, port] : dead) Erase(src, port);
 }
 
 void ImplicitTable::OnDomainDestroyed(domid_t domid, uint32_t generation) {
-  std::vector<std::unique_ptr<PortMap>> garbage;
+  std::vector<ArrayPtr> garbage;
   DomainDirectory* domains;
   {
     MutexLock l(&writer_mu_);
     if (domains_ == nullptr || domid >= kSourceSlots) return;
     domains = domains_;
-    PortMap* map = maps_[domid].load(std::memory_order_relaxed);
-    if (map != nullptr && map->generation() == generation) {
-      maps_[domid].store(nullptr, std::memory_order_release);
-      total_entries_ -= map->size();
-      retired_.emplace_back(map);
+    auto it = writers_.find(domid);
+    if (it != writers_.end() && it->second.generation == generation) {
+      Retire(domid);
     }
     EraseEntriesTo(domid, generation);
     garbage.swap(retired_);
   }
   if (garbage.empty()) return;
-  // Readers that loaded a retired map are inside a hypercall: wait them
+  // Readers that loaded a retired array are inside a hypercall: wait them
   // out, then free.
   domains->WaitForHypercalls();
 }

@@ -158,11 +158,10 @@ TEST_F(ImplicitSendTest, StaleEntryOfARecreatedSenderNeverMatches) {
   // the same domid does not use the old domain's cable, even before the
   // table has dropped it.
   implicit_dest::ImplicitTable& table = world_.table;
-  ImplicitDestination out;
   auto generation = world_.hv->DomainGeneration(kClientA);
   ASSERT_TRUE(generation.ok());
-  EXPECT_EQ(table.Resolve(kClientA, *generation, kMyStorage, &out), 0);
-  EXPECT_EQ(table.Resolve(kClientA, *generation + 1, kMyStorage, &out),
+  EXPECT_EQ(table.Resolve(kClientA, *generation, kMyStorage).rc, 0);
+  EXPECT_EQ(table.Resolve(kClientA, *generation + 1, kMyStorage).rc,
             -XEN_ECONNREFUSED);
 }
 
