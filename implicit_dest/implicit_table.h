@@ -7,15 +7,17 @@
 // Thread safety: Resolve may run concurrently with anything; the toolstack
 // operations serialise on writer_mu_.
 //
-// Layout and concurrency: one PortMap per source domid, an open-addressing
-// map from port to destination guarded by a per-domain seqlock. Resolve
-// (on every implicit send) touches only the sending domain's map, takes no
-// lock, allocates nothing, writes no shared memory, and retries only if the
-// toolstack rewrote that same map during its probe. Writers never wait for
-// readers: a growing map is built aside and published by swapping one
-// pointer; retired arrays stay allocated until the domain's map is dropped
-// (together less than the live array), so a reader never sees freed memory.
-// A dropped map (its domain died) is freed after a hypercall grace period.
+// Layout and concurrency: for each source domid, an inline slot holding a
+// seqlock, the domain's generation and a pointer to an open-addressing
+// array of its ports (the array's slots inline in one allocation). Resolve
+// (on every implicit send) reads only the sending domain's slot and array:
+// no lock, no allocation, no shared cache line written; it retries only if
+// the toolstack rewrote that same domain's entries during the probe.
+// Writers never wait for readers: a growing array is built aside and
+// published by swapping one pointer; retired arrays stay allocated until
+// the domain's entries are dropped (together smaller than the live array),
+// so a reader never sees freed memory. Arrays of a domain that died are
+// freed after a hypercall grace period.
 #ifndef IMPLICIT_DEST_IMPLICIT_TABLE_H_
 #define IMPLICIT_DEST_IMPLICIT_TABLE_H_
 
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
@@ -109,37 +112,68 @@ class ImplicitTable final : public ImplicitResolver {
   uint32_t size() ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // ImplicitResolver.
-  int Resolve(domid_t src, uint32_t src_generation, xen_argo_port_t src_port,
-              ImplicitDestination* out) override;
+  ImplicitDestination Resolve(domid_t src, uint32_t src_generation,
+                              xen_argo_port_t src_port) override;
   void OnDomainDestroyed(domid_t domid, uint32_t generation) override
       ABSL_LOCKS_EXCLUDED(writer_mu_);
 
  private:
-  class PortMap;
+  struct Array;
+  struct ArrayDeleter {
+    void operator()(Array* a) const;
+  };
+  using ArrayPtr = std::unique_ptr<Array, ArrayDeleter>;
+  // What readers see of one source domid; written under writer_mu_ inside
+  // the seqlock.
+  struct alignas(16) DomainSlot {
+    std::atomic<uint32_t> seq{0};
+    std::atomic<uint32_t> generation{0};
+    std::atomic<const Array*> live{nullptr};
+  };
+  // What only writers see of one source domid.
+  struct WriterState {
+    uint32_t generation = 0;
+    uint32_t size = 0;
+    std::vector<ArrayPtr> arrays;  // back() is live
+  };
+  struct Destination {
+    Endpoint to;
+    uint32_t to_generation;
+  };
   // Sources are normal domids and ARGO_DOMID_PARENT.
   static constexpr uint32_t kSourceSlots = ARGO_DOMID_PARENT + 1;
 
   absl::Status CheckEnd(const Endpoint& e, const char* role)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   uint32_t GenerationOf(domid_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // The map for `src`, created (or reset, if it belongs to an earlier
-  // domain with that domid) for the domain's current generation.
-  PortMap* MapFor(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  absl::optional<Endpoint> LookupLocked(const Endpoint& from)
+  // `src`'s writer state for the domain's current generation, made (or
+  // reset, if it belongs to an earlier domain with that domid) as needed.
+  WriterState& StateFor(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // The live entry from `from` (current generation only).
+  absl::optional<Destination> Get(const Endpoint& from)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-
+  void Insert(domid_t src, xen_argo_port_t port, const Destination& d)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  void Erase(domid_t src, xen_argo_port_t port)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Unpublishes `src`'s entries and keeps its arrays for freeing after a
+  // grace period.
+  void Retire(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Removes every entry whose destination is (domid, generation).
   void EraseEntriesTo(domid_t domid, uint32_t generation)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  void BeginWrite(DomainSlot& slot);
+  void EndWrite(DomainSlot& slot);
 
   Mutex writer_mu_;
   DomainDirectory* domains_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
   uint32_t total_entries_ ABSL_GUARDED_BY(writer_mu_) = 0;
-  // Maps unlinked from maps_ that readers may still hold; freed after a
-  // grace period.
-  std::vector<std::unique_ptr<PortMap>> retired_ ABSL_GUARDED_BY(writer_mu_);
-  // Read without the lock by Resolve; replaced under writer_mu_.
-  std::array<std::atomic<PortMap*>, kSourceSlots> maps_{};
+  absl::flat_hash_map<domid_t, WriterState> writers_ ABSL_GUARDED_BY(writer_mu_);
+  // Arrays unpublished while readers may still hold them.
+  std::vector<ArrayPtr> retired_ ABSL_GUARDED_BY(writer_mu_);
+  // Read without the lock by Resolve. 512 KiB, inline: one load less than
+  // a pointer to it.
+  std::array<DomainSlot, kSourceSlots> slots_;
 };
 
 }  // namespace argo::implicit_dest
