@@ -9,6 +9,7 @@ bazel build --config=opt //bench:argo_benchmark
 bazel run --config=opt //bench:argo_benchmark -- \
   --benchmark_min_time=0.2 --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_format=console --benchmark_out_format=json \
   --benchmark_out="${out}/argo.json"
 python3 tools/bench_report.py bench "./argo bench" "${out}/argo.json"

@@ -26,6 +26,14 @@ TARGETS = [
      "copying 1 MiB into a ring costs little more than a memcpy"),
     ("throughput_2t_over_1t", ">=", 1.6,
      "senders to disjoint rings do not serialise on a shared lock"),
+    ("implicit_over_explicit_64B", "<=", 1.05,
+     "resolving an implicit destination costs little over naming it"),
+    ("policy_over_default_64B", "<=", 1.05,
+     "the strict policy (warm cache) costs no more than the default one"),
+    ("lookup_1M_over_10", "<=", 1.5,
+     "an implicit send with 1,000,000 table entries against 10"),
+    ("sendv_implicit_64B_over_cpuid", "<=", 0.01,
+     "a 64-byte implicit sendv costs at most 1/100 of a CPUID exit"),
 ]
 
 SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
@@ -93,6 +101,19 @@ def compute(medians):
     }
     for (n, niov), t in sendv.items():
         ratios[f"sendv_{size_label(n)}_{niov}iov_over_cpuid"] = t / cpuid
+
+    explicit = ns(get("BM_SendvExplicitBeside"))
+    implicit10 = ns(get("BM_SendvImplicit/table_entries:10"))
+    implicit1m = ns(get("BM_SendvImplicit/table_entries:1000000"))
+    default_policy = ns(get("BM_SendvPolicy/strict:0"))
+    strict_policy = ns(get("BM_SendvPolicy/strict:1"))
+    ratios.update({
+        "implicit_over_explicit_64B": implicit10 / explicit,
+        "policy_over_default_64B": strict_policy / default_policy,
+        "lookup_1M_over_10": implicit1m / implicit10,
+        "sendv_implicit_64B_over_cpuid": implicit10 / cpuid,
+        "default_policy_over_no_policy_64B": default_policy / explicit,
+    })
     return baselines, ratios, sendv
 
 
@@ -161,7 +182,7 @@ def main():
         "generated": when,
         "command": command,
         "machine": machine,
-        "statistic": "median of 5 repetitions, one run",
+        "statistic": "median of 5 randomly interleaved repetitions, one run",
         "baselines": {k: round(v, 3) for k, v in baselines.items()},
         "ratios": {k: round(v, 5) for k, v in ratios.items()},
         "targets": {k: {"op": op, "target": t, "met": met(ratios[k], op, t)}
@@ -175,8 +196,9 @@ def main():
 
     md = [f"# Benchmark report", "",
           f"Produced by `{command}` on {when} ({machine}). Every figure is the "
-          "median of 5 repetitions taken in one run; ratios compare figures "
-          "of that same run.", "",
+          "median of 5 repetitions taken in one run, repetitions of all "
+          "benchmarks randomly interleaved; ratios compare figures of that "
+          "same run.", "",
           "## Targets", "",
           "| ratio | measured | target | met | meaning |",
           "|---|---|---|---|---|"]
@@ -198,7 +220,8 @@ def main():
                   f"{sendv_cpuid[(n, 8)]:.4f} | {memcpy / sendv[(n, 1)]:.2f} |")
     md += ["", "## Other ratios", "", "| ratio | value |", "|---|---|"]
     for key in ("sendv_64B_over_pingpong", "notify_null_over_cpuid",
-                "notify_one_query_over_cpuid"):
+                "notify_one_query_over_cpuid",
+                "default_policy_over_no_policy_64B"):
         md.append(f"| `{key}` | {ratios[key]:.4f} |")
     md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
     with open(f"{out_dir}/report.md", "w") as f:
