@@ -41,7 +41,10 @@ struct SendInfo {
 
 struct Domain {
   Domain(domid_t id, uint32_t gen, std::shared_ptr<GuestMemory> mem, bool argo)
-      : domid(id), generation(gen), memory(std::move(mem)), argo_enabled(argo) {}
+      : domid(id),
+        generation(gen),
+        memory(std::move(mem)),
+        argo_enabled(argo) {}
   Domain(const Domain&) = delete;
   Domain& operator=(const Domain&) = delete;
 

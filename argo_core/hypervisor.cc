@@ -32,7 +32,6 @@ void Hypervisor::VirqBatch::DeliverMany(VirqNotifier& notifier) {
   for (auto it = more_.begin(); it != end; ++it) notifier.RaiseVirq(*it);
 }
 
-
 absl::Status Hypervisor::CreateDomain(domid_t domid,
                                       const DomainConfig& config) {
   if (!IsNormalDomid(domid)) {
@@ -117,7 +116,8 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
 absl::StatusOr<uint32_t> Hypervisor::DomainGeneration(domid_t domid) {
   ReadGuard l1(&l1_mu_);
   Domain* d = FindDomain(domid);
-  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no domain ", domid));
+  if (d == nullptr)
+    return absl::NotFoundError(absl::StrCat("no domain ", domid));
   return d->generation;
 }
 

@@ -268,7 +268,7 @@ class Hypervisor {
 
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;
-  AccessControl* const xsm_;  // null: permit all
+  AccessControl* const xsm_;          // null: permit all
   ImplicitResolver* const implicit_;  // null: no implicit destinations
 
   PerCpuRwLock l1_mu_;

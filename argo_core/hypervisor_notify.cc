@@ -64,7 +64,8 @@ int Hypervisor::FillRingData(Domain& currd, uint64_t ent_hnd) {
   xen_argo_addr_t dst_addr = ent.ring;
   if (implicit) {
     if (ResolveImplicit(currd, ent.ring.aport, &dst, &dst_addr) != 0) {
-      dst = nullptr;  // not cabled (or not here): flags 0, like a missing domain
+      dst =
+          nullptr;  // not cabled (or not here): flags 0, like a missing domain
     }
   } else {
     dst = FindDomain(ent.ring.domain_id);

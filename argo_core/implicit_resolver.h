@@ -13,8 +13,8 @@ namespace argo {
 // stores read back as one wider load stall store forwarding on the send
 // path.
 struct ImplicitDestination {
-  int32_t rc;                  // 0, -ECONNREFUSED or -ENOSYS
-  domid_t domid;               // when rc == 0: a local domain
+  int32_t rc;     // 0, -ECONNREFUSED or -ENOSYS
+  domid_t domid;  // when rc == 0: a local domain
   xen_argo_port_t port;
   uint32_t domain_generation;  // the destination's generation when cabled
 };

@@ -66,7 +66,8 @@ SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
   // Sender: send_addr, iovs splitting the payload, the payload itself, and a
   // one-entry notify query about the ring.
   xen_argo_send_addr_t addr{{kSrcPort, sender, 0}, {kPort, receiver, 0}};
-  if (addressing == Addressing::kImplicit) addr.dst = {0, ARGO_DOMID_IMPLICIT, 0};
+  if (addressing == Addressing::kImplicit)
+    addr.dst = {0, ARGO_DOMID_IMPLICIT, 0};
   smem->CopyTo(kSendAddrGpa, &addr, sizeof(addr));
   std::vector<uint8_t> bytes(payload);
   for (uint32_t i = 0; i < payload; ++i) bytes[i] = static_cast<uint8_t>(i * 7);

@@ -149,9 +149,10 @@ void BM_SendvPolicy(benchmark::State& state) {
   {
     std::lock_guard<std::mutex> lock(mu);
     if (worlds[strict] == nullptr) {
-      worlds[strict] = new PolicyWorld(
-          strict ? StrictPolicyText() : std::string(policy::DefaultPolicyText()),
-          strict);
+      worlds[strict] =
+          new PolicyWorld(strict ? StrictPolicyText()
+                                 : std::string(policy::DefaultPolicyText()),
+                          strict);
     }
     world = worlds[strict];
   }

@@ -131,7 +131,5 @@ void BM_SendvThroughput(benchmark::State& state) {
 }
 BENCHMARK(BM_SendvThroughput)->Threads(1)->Threads(2)->UseRealTime();
 
-
 }  // namespace
 }  // namespace argo::bench
-

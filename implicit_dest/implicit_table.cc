@@ -30,8 +30,10 @@ uint32_t Home(xen_argo_port_t port) {
 }  // namespace
 
 // One open-addressing array, its slots inline after the header, so a
-// reader never pairs an array with another array's mask.
-struct ImplicitTable::Array {
+// reader never pairs an array with another array's mask. The header is
+// aligned like a slot so the slots after it are too (a misaligned 8-byte
+// atomic may straddle a cache line and is not atomic).
+struct alignas(16) ImplicitTable::Array {
   struct Slot {
     std::atomic<uint64_t> key{0};
     std::atomic<uint64_t> value{0};
@@ -41,6 +43,8 @@ struct ImplicitTable::Array {
     for (uint32_t i = 0; i < capacity; ++i) new (&slots()[i]) Slot();
   }
   static ArrayPtr Make(uint32_t capacity) {
+    static_assert(sizeof(Array) % alignof(Slot) == 0,
+                  "slots after the header are aligned");
     void* memory = ::operator new(sizeof(Array) + capacity * sizeof(Slot));
     return ArrayPtr(new (memory) Array(capacity));
   }
@@ -57,7 +61,8 @@ struct ImplicitTable::Array {
   }
   void Place(uint64_t key, uint64_t value) {
     uint32_t i = Home(static_cast<uint32_t>(key)) & mask;
-    while (slots()[i].key.load(std::memory_order_relaxed) != 0) i = (i + 1) & mask;
+    while (slots()[i].key.load(std::memory_order_relaxed) != 0)
+      i = (i + 1) & mask;
     slots()[i].value.store(value, std::memory_order_relaxed);
     slots()[i].key.store(key, std::memory_order_relaxed);
   }
@@ -111,8 +116,8 @@ absl::Status ImplicitTable::CheckEnd(const Endpoint& e, const char* role) {
         role, " domid ", e.domid, " is reserved; use a domain or parent"));
   }
   if (!domains_->DomainGeneration(e.domid).ok()) {
-    return absl::NotFoundError(absl::StrCat(role, " domain ", e.domid,
-                                            " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat(role, " domain ", e.domid, " does not exist"));
   }
   return absl::OkStatus();
 }
@@ -125,7 +130,8 @@ void ImplicitTable::Retire(domid_t src) {
   slot.live.store(nullptr, std::memory_order_relaxed);
   EndWrite(slot);
   total_entries_ -= it->second.size;
-  for (ArrayPtr& array : it->second.arrays) retired_.push_back(std::move(array));
+  for (ArrayPtr& array : it->second.arrays)
+    retired_.push_back(std::move(array));
   writers_.erase(it);
 }
 
@@ -152,7 +158,8 @@ ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src) {
 absl::optional<ImplicitTable::Destination> ImplicitTable::Get(
     const Endpoint& from) {
   auto it = writers_.find(from.domid);
-  if (it == writers_.end() || it->second.generation != GenerationOf(from.domid)) {
+  if (it == writers_.end() ||
+      it->second.generation != GenerationOf(from.domid)) {
     return absl::nullopt;
   }
   const Array& a = *it->second.arrays.back();
@@ -175,9 +182,11 @@ void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
     // publish it; the old one stays allocated for readers still in it.
     ArrayPtr bigger = Array::Make(2 * (array->mask + 1));
     for (uint32_t i = 0; i <= array->mask; ++i) {
-      const uint64_t key = array->slots()[i].key.load(std::memory_order_relaxed);
+      const uint64_t key =
+          array->slots()[i].key.load(std::memory_order_relaxed);
       if (key != 0) {
-        bigger->Place(key, array->slots()[i].value.load(std::memory_order_relaxed));
+        bigger->Place(key,
+                      array->slots()[i].value.load(std::memory_order_relaxed));
       }
     }
     array = bigger.get();
@@ -227,7 +236,8 @@ void ImplicitTable::Erase(domid_t src, xen_argo_port_t port) {
 absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
                                     bool bidirectional) {
   MutexLock l(&writer_mu_);
-  if (domains_ == nullptr) return absl::FailedPreconditionError("table not bound");
+  if (domains_ == nullptr)
+    return absl::FailedPreconditionError("table not bound");
   if (absl::Status s = CheckEnd(from, "source"); !s.ok()) return s;
   if (absl::Status s = CheckEnd(to, "destination"); !s.ok()) return s;
   if (from == to) {
@@ -241,19 +251,20 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
   if (bidirectional) sources.push_back(to);
   for (const Endpoint& end : sources) {
     if (absl::optional<Destination> existing = Get(end)) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          EndpointName(end), " is already cabled to ", EndpointName(existing->to),
-          "; disconnect it first"));
+      return absl::AlreadyExistsError(
+          absl::StrCat(EndpointName(end), " is already cabled to ",
+                       EndpointName(existing->to), "; disconnect it first"));
     }
   }
   const uint32_t added = static_cast<uint32_t>(sources.size());
   if (total_entries_ + added > kMaxEntries) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the table holds its maximum of ", kMaxEntries, " entries"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the table holds its maximum of ", kMaxEntries, " entries"));
   }
   for (const Endpoint& end : sources) {
     auto it = writers_.find(end.domid);
-    if (it != writers_.end() && it->second.generation == GenerationOf(end.domid) &&
+    if (it != writers_.end() &&
+        it->second.generation == GenerationOf(end.domid) &&
         it->second.size >= kMaxEntriesPerDomain) {
       return absl::ResourceExhaustedError(
           absl::StrCat(EndpointName(end), ": its domain already has ",
@@ -267,10 +278,11 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(Endpoint from,
-                                                             bool bidirectional) {
+absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(
+    Endpoint from, bool bidirectional) {
   MutexLock l(&writer_mu_);
-  if (domains_ == nullptr) return absl::FailedPreconditionError("table not bound");
+  if (domains_ == nullptr)
+    return absl::FailedPreconditionError("table not bound");
   absl::optional<Destination> to = Get(from);
   if (!to.has_value()) {
     return absl::NotFoundError(
@@ -299,8 +311,8 @@ std::vector<Cable> ImplicitTable::List(absl::optional<domid_t> domain) {
       const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
       if (key == 0) continue;
       const Endpoint to{static_cast<domid_t>(key >> 32),
-                        static_cast<uint32_t>(
-                            a.slots()[i].value.load(std::memory_order_relaxed))};
+                        static_cast<uint32_t>(a.slots()[i].value.load(
+                            std::memory_order_relaxed))};
       if (!domain.has_value() || *domain == src || *domain == to.domid) {
         out.push_back(Cable{Endpoint{src, static_cast<uint32_t>(key)}, to});
       }
@@ -356,9 +368,9 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
       continue;
     }
     const Array* a = slot.live.load(std::memory_order_relaxed);
-    const bool ours = a != nullptr &&
-                      slot.generation.load(std::memory_order_relaxed) ==
-                          src_generation;
+    const bool ours =
+        a != nullptr &&
+        slot.generation.load(std::memory_order_relaxed) == src_generation;
     uint64_t key = 0, value = 0;
     bool found = false;
     if (ours) {
@@ -381,7 +393,8 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
     if (!found) return kRefused;
     const domid_t to = static_cast<domid_t>(key >> 32);
     // Forwarding to the parent arrives with nesting (DESIGN §7).
-    if (to == ARGO_DOMID_PARENT) return ImplicitDestination{-XEN_ENOSYS, 0, 0, 0};
+    if (to == ARGO_DOMID_PARENT)
+      return ImplicitDestination{-XEN_ENOSYS, 0, 0, 0};
     return ImplicitDestination{0, to, static_cast<uint32_t>(value),
                                static_cast<uint32_t>(value >> 32)};
   }

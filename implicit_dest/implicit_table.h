@@ -107,7 +107,8 @@ class ImplicitTable final : public ImplicitResolver {
       ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // The entry from `from`, as the toolstack sees it (no generation check).
-  absl::optional<Endpoint> Lookup(Endpoint from) ABSL_LOCKS_EXCLUDED(writer_mu_);
+  absl::optional<Endpoint> Lookup(Endpoint from)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   uint32_t size() ABSL_LOCKS_EXCLUDED(writer_mu_);
 
@@ -145,7 +146,8 @@ class ImplicitTable final : public ImplicitResolver {
 
   absl::Status CheckEnd(const Endpoint& e, const char* role)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  uint32_t GenerationOf(domid_t domid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  uint32_t GenerationOf(domid_t domid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // `src`'s writer state for the domain's current generation, made (or
   // reset, if it belongs to an earlier domain with that domid) as needed.
   WriterState& StateFor(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
@@ -168,7 +170,8 @@ class ImplicitTable final : public ImplicitResolver {
   Mutex writer_mu_;
   DomainDirectory* domains_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
   uint32_t total_entries_ ABSL_GUARDED_BY(writer_mu_) = 0;
-  absl::flat_hash_map<domid_t, WriterState> writers_ ABSL_GUARDED_BY(writer_mu_);
+  absl::flat_hash_map<domid_t, WriterState> writers_
+      ABSL_GUARDED_BY(writer_mu_);
   // Arrays unpublished while readers may still hold them.
   std::vector<ArrayPtr> retired_ ABSL_GUARDED_BY(writer_mu_);
   // Read without the lock by Resolve. 512 KiB, inline: one load less than

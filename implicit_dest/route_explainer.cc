@@ -9,13 +9,12 @@ namespace argo::implicit_dest {
 namespace {
 
 std::string RingName(const RingSnapshot& r) {
-  return absl::StrCat(
-      "dom", r.owner, ":", r.id.aport, " (",
-      r.id.partner_id == XEN_ARGO_DOMID_ANY
-          ? std::string("wildcard")
-          : absl::StrCat("unicast for dom", r.id.partner_id),
-      ", len ", r.len, ", ", r.len - r.bytes_used, " bytes free, ",
-      r.pending.size(), " waiting)");
+  return absl::StrCat("dom", r.owner, ":", r.id.aport, " (",
+                      r.id.partner_id == XEN_ARGO_DOMID_ANY
+                          ? std::string("wildcard")
+                          : absl::StrCat("unicast for dom", r.id.partner_id),
+                      ", len ", r.len, ", ", r.len - r.bytes_used,
+                      " bytes free, ", r.pending.size(), " waiting)");
 }
 
 RouteExplanation Refuse(RouteExplanation e, int xen_errno, std::string why) {
@@ -27,12 +26,14 @@ RouteExplanation Refuse(RouteExplanation e, int xen_errno, std::string why) {
 }  // namespace
 
 std::string RouteExplanation::Describe() const {
-  std::string out = absl::StrCat(EndpointName(from), " -> ",
-                                 to.has_value() ? EndpointName(*to) : "(not cabled)");
+  std::string out =
+      absl::StrCat(EndpointName(from), " -> ",
+                   to.has_value() ? EndpointName(*to) : "(not cabled)");
   if (ring.has_value()) absl::StrAppend(&out, "\n  ring: ", RingName(*ring));
-  absl::StrAppend(&out, "\n  verdict: ",
-                  xen_errno == 0 ? "delivered" : std::string(XenErrnoName(xen_errno)),
-                  " - ", reason);
+  absl::StrAppend(
+      &out, "\n  verdict: ",
+      xen_errno == 0 ? "delivered" : std::string(XenErrnoName(xen_errno)),
+      " - ", reason);
   return out;
 }
 
@@ -42,7 +43,8 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
   RouteExplanation e;
   e.from = from;
   if (!hv.DomainExists(from.domid)) {
-    return Refuse(e, XEN_ESRCH, absl::StrCat("domain ", from.domid, " does not exist"));
+    return Refuse(e, XEN_ESRCH,
+                  absl::StrCat("domain ", from.domid, " does not exist"));
   }
   e.to = table.Lookup(from);
   if (!e.to.has_value()) {
@@ -59,15 +61,14 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
     if (!policy->Permits(from.domid, DOMID_XEN, policy::v1::ENABLE)) {
       return Refuse(e, XEN_EACCES,
                     absl::StrCat("policy: dom", from.domid, " (",
-                                 policy->Label(from.domid),
-                                 ") lacks ENABLE"));
+                                 policy->Label(from.domid), ") lacks ENABLE"));
     }
     if (!policy->Permits(from.domid, e.to->domid, policy::v1::SEND)) {
-      return Refuse(e, XEN_EACCES,
-                    absl::StrCat("policy: dom", from.domid, " (",
-                                 policy->Label(from.domid), ") lacks SEND to dom",
-                                 e.to->domid, " (", policy->Label(e.to->domid),
-                                 ")"));
+      return Refuse(
+          e, XEN_EACCES,
+          absl::StrCat("policy: dom", from.domid, " (",
+                       policy->Label(from.domid), ") lacks SEND to dom",
+                       e.to->domid, " (", policy->Label(e.to->domid), ")"));
     }
   }
   absl::StatusOr<DomainInfo> dst = hv.GetDomainInfo(e.to->domid);
@@ -77,10 +78,10 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
   }
   e.ring = hv.LookupRing(e.to->domid, e.to->port, from.domid);
   if (!e.ring.has_value()) {
-    return Refuse(e, XEN_ECONNREFUSED,
-                  absl::StrCat("dom", e.to->domid, " has no ring on port ",
-                               e.to->port, " for dom", from.domid,
-                               " (unicast) or for any sender"));
+    return Refuse(
+        e, XEN_ECONNREFUSED,
+        absl::StrCat("dom", e.to->domid, " has no ring on port ", e.to->port,
+                     " for dom", from.domid, " (unicast) or for any sender"));
   }
   e.reason = absl::StrCat("up to ", MaxPayloadForRing(e.ring->len),
                           "-byte messages; sends that do not fit now get "

@@ -16,7 +16,7 @@ namespace argo::implicit_dest {
 
 struct RouteExplanation {
   Endpoint from;
-  absl::optional<Endpoint> to;       // the table entry, if cabled
+  absl::optional<Endpoint> to;        // the table entry, if cabled
   absl::optional<RingSnapshot> ring;  // the ring a send would land in
   // 0 if a send would be delivered (space permitting), else the Xen errno
   // the send would return.

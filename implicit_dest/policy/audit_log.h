@@ -21,10 +21,10 @@ namespace argo::policy {
 struct Denial {
   uint64_t sequence = 0;  // 1, 2, ... over the log's lifetime
   absl::Time when;
-  std::string hook;        // "sendv/notify", "register_ring", ...
+  std::string hook;  // "sendv/notify", "register_ring", ...
   domid_t source = 0;
   std::string source_type;
-  domid_t target = 0;      // DOMID_XEN when the target is the hypervisor
+  domid_t target = 0;  // DOMID_XEN when the target is the hypervisor
   std::string target_type;
   std::string permission;  // "SEND_EXPLICIT"
 
@@ -41,7 +41,8 @@ class AuditLog {
   // log's lock is released).
   void Record(Denial denial) ABSL_LOCKS_EXCLUDED(mu_);
   // The most recent `max` denials, oldest first.
-  std::vector<Denial> Recent(size_t max = kCapacity) const ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<Denial> Recent(size_t max = kCapacity) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t total() const ABSL_LOCKS_EXCLUDED(mu_);
   std::map<std::string, uint64_t> CountsByPermission() const
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -57,8 +57,8 @@ class Locator {
     if (at.line < 0) {
       return absl::InvalidArgumentError(absl::StrCat(name_, ": ", what));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_, ":", at.line + 1, ":", at.column + 1, ": ", what));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ":", at.line + 1, ":", at.column + 1, ": ", what));
   }
 
  private:
@@ -69,11 +69,10 @@ class Locator {
 
 }  // namespace
 
-std::string PermissionName(Permission p) {
-  return v1::Permission_Name(p);
-}
+std::string PermissionName(Permission p) { return v1::Permission_Name(p); }
 
-absl::optional<uint16_t> CompiledPolicy::TypeIndex(absl::string_view name) const {
+absl::optional<uint16_t> CompiledPolicy::TypeIndex(
+    absl::string_view name) const {
   auto it = index_.find(std::string(name));
   if (it == index_.end()) return absl::nullopt;
   return it->second;
@@ -170,7 +169,8 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     uint8_t vector = 0;
     for (int p = 0; p < rule.permissions_size(); ++p) {
       const int value = rule.permissions(p);
-      if (value == v1::PERMISSION_UNSPECIFIED || !v1::Permission_IsValid(value)) {
+      if (value == v1::PERMISSION_UNSPECIFIED ||
+          !v1::Permission_IsValid(value)) {
         return rule_at.Error(rule_descriptor->FindFieldByName("permissions"), p,
                              "PERMISSION_UNSPECIFIED grants nothing");
       }

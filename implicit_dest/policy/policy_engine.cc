@@ -11,7 +11,9 @@ namespace argo::policy {
 PolicyEngine::PolicyEngine(std::unique_ptr<CompiledPolicy> initial)
     : current_(initial.release()) {}
 
-PolicyEngine::~PolicyEngine() { delete current_.load(std::memory_order_relaxed); }
+PolicyEngine::~PolicyEngine() {
+  delete current_.load(std::memory_order_relaxed);
+}
 
 absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
     absl::string_view text, absl::string_view name) {
@@ -26,7 +28,8 @@ void PolicyEngine::SetGracePeriod(std::function<void()> wait_for_hypercalls) {
   wait_for_hypercalls_ = std::move(wait_for_hypercalls);
 }
 
-absl::Status PolicyEngine::Load(absl::string_view text, absl::string_view name) {
+absl::Status PolicyEngine::Load(absl::string_view text,
+                                absl::string_view name) {
   absl::StatusOr<std::unique_ptr<CompiledPolicy>> compiled =
       CompiledPolicy::Compile(text, name);
   if (!compiled.ok()) return compiled.status();
@@ -104,9 +107,9 @@ bool PolicyEngine::Permits(domid_t source, domid_t target, Permission p) const {
   MutexLock l(&mu_);  // keeps the policy alive without a grace period
   const CompiledPolicy* policy = current_.load(std::memory_order_acquire);
   if (!IsNormalDomid(source)) return false;
-  uint16_t t = target == DOMID_XEN ? policy->xen_index()
+  uint16_t t = target == DOMID_XEN     ? policy->xen_index()
                : IsNormalDomid(target) ? policy->Label(target)
-                                        : policy->default_index();
+                                       : policy->default_index();
   return (policy->Vector(policy->Label(source), t) & PermissionBit(p)) != 0;
 }
 

@@ -50,7 +50,8 @@ class PolicyEngine final : public AccessControl {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Labels domain `d` with `type` (InvalidArgument for an unknown type or
   // a reserved domid).
-  absl::Status Relabel(domid_t d, absl::string_view type) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Relabel(domid_t d, absl::string_view type)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Resets `d` to the default type (its domain is gone).
   void Forget(domid_t d) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -58,7 +59,9 @@ class PolicyEngine final : public AccessControl {
   // The current policy's text and its generation (1 for the first policy,
   // +1 per successful Load).
   std::string Text() const;
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  uint64_t generation() const {
+    return generation_.load(std::memory_order_acquire);
+  }
   bool mac_permissive() const;
 
   // A decision without auditing (for `explain`); target DOMID_XEN means the

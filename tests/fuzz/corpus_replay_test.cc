@@ -18,7 +18,8 @@ namespace {
 TEST(CorpusReplayTest, EveryCorpusInputRunsCleanly) {
   const char* dir_env = std::getenv("CORPUS_DIR");
   ASSERT_NE(dir_env, nullptr);
-  std::string dir = std::string(std::getenv("TEST_SRCDIR")) + "/argo/" + dir_env;
+  std::string dir =
+      std::string(std::getenv("TEST_SRCDIR")) + "/argo/" + dir_env;
   DIR* d = opendir(dir.c_str());
   ASSERT_NE(d, nullptr) << dir;
   int files = 0;

@@ -1,7 +1,8 @@
 // libFuzzer target for the hypercall arguments: each input is a sequence of
 // argo_op calls from three domains (one without Argo), with argument
 // structs, gfn arrays and iovs laid into the caller's memory from the input,
-// interleaved with hostile rx_ptr writes and domain destroy/re-create.
+// interleaved with hostile rx_ptr writes, domain destroy/re-create, and
+// implicit-destination cables (including one up to the parent).
 // Invariants: no crash or sanitizer report, every return value is a valid
 // hypercall result, and teardown leaves nothing behind.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -14,6 +15,8 @@
 #include "argo_core/argo_limits.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/public/argo.h"
+#include "implicit_dest/hypervisor_directory.h"
+#include "implicit_dest/implicit_table.h"
 
 namespace argo {
 namespace {
@@ -135,10 +138,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   NullVirqNotifier virqs;
   HypervisorOptions options;
   options.wildcard_rings_permitted = in.ConsumeBool();
-  Hypervisor hv(options, &virqs);
+  implicit_dest::ImplicitTable table;
+  Hypervisor hv(options, &virqs, nullptr, &table);
+  implicit_dest::HypervisorDirectory directory(&hv);
+  table.Bind(&directory);
   for (domid_t d : kDomains) {
     if (!hv.CreateDomain(d, DomainConfig{kFrames, d != 3}).ok()) std::abort();
   }
+  // Ports 0..2 of each domain cabled around; re-created domains lose theirs.
+  table.Connect({1, 1}, {2, 1}, true).IgnoreError();
+  table.Connect({1, 2}, {3, 0}, false).IgnoreError();
+  table.Connect({3, 1}, {1, 0}, true).IgnoreError();
+  table.Connect({2, 2}, {ARGO_DOMID_PARENT, 4}, false).IgnoreError();
   for (int op = 0; op < 96 && in.remaining_bytes() > 0; ++op) {
     const domid_t caller = in.PickValueInArray(kDomains);
     switch (in.ConsumeIntegralInRange<int>(0, 9)) {

@@ -49,8 +49,9 @@ TEST(CableChurnTest, EveryMessageLandsWhereItWasCabledDuringItsSend) {
       const domid_t target = k % 3 == 0 ? 0 : (k % 3 == 1 ? kR1 : kR2);
       (void)world.table.Disconnect({kSender, kPort}, false);
       if (target != 0) {
-        ASSERT_TRUE(world.table.Connect({kSender, kPort}, {target, kRingPort}, false)
-                        .ok());
+        ASSERT_TRUE(
+            world.table.Connect({kSender, kPort}, {target, kRingPort}, false)
+                .ok());
       }
       target_at[k] = target;  // written before the version is published
       version.store(k, std::memory_order_release);
@@ -96,7 +97,8 @@ TEST(CableChurnTest, EveryMessageLandsWhereItWasCabledDuringItsSend) {
     std::vector<uint8_t> bytes(sizeof(stamp));
     std::memcpy(bytes.data(), &stamp, sizeof(stamp));
     int64_t rc = ImplicitWorld::SendImplicit(sender, kPort, bytes);
-    sent.push_back({stamp.version_before, version.load(std::memory_order_acquire)});
+    sent.push_back(
+        {stamp.version_before, version.load(std::memory_order_acquire)});
     if (rc == -XEN_ECONNREFUSED) {
       ++refused;
     } else {

@@ -23,15 +23,18 @@ class ImplicitSendTest : public ::testing::Test {
     a_ = std::make_unique<RawGuest>(world_.hv.get(), kClientA);
     b_ = std::make_unique<RawGuest>(world_.hv.get(), kClientB);
     frames_ = RawGuest::Frames(kLen);
-    ASSERT_EQ(storage_->Register(kStoragePort, XEN_ARGO_DOMID_ANY, kLen, frames_), 0);
+    ASSERT_EQ(
+        storage_->Register(kStoragePort, XEN_ARGO_DOMID_ANY, kLen, frames_), 0);
     // A's cable carries replies back; B's is one-way (storage:80 can lead
     // back to one client only).
-    ASSERT_TRUE(world_.table
-                    .Connect({kClientA, kMyStorage}, {kStorage, kStoragePort}, true)
-                    .ok());
-    ASSERT_TRUE(world_.table
-                    .Connect({kClientB, kMyStorage}, {kStorage, kStoragePort}, false)
-                    .ok());
+    ASSERT_TRUE(
+        world_.table
+            .Connect({kClientA, kMyStorage}, {kStorage, kStoragePort}, true)
+            .ok());
+    ASSERT_TRUE(
+        world_.table
+            .Connect({kClientB, kMyStorage}, {kStorage, kStoragePort}, false)
+            .ok());
   }
   int64_t SendImplicit(const RawGuest& g, xen_argo_port_t port, uint32_t size,
                        uint32_t type = 0) {
@@ -102,7 +105,8 @@ TEST_F(ImplicitSendTest, MessageTooLargeForTheRingIsEmsgsize) {
 }
 
 TEST_F(ImplicitSendTest, ParentDestinationIsEnosysUntilNesting) {
-  ASSERT_TRUE(world_.table.Connect({kClientA, 20}, {ARGO_DOMID_PARENT, 3}, false).ok());
+  ASSERT_TRUE(
+      world_.table.Connect({kClientA, 20}, {ARGO_DOMID_PARENT, 3}, false).ok());
   EXPECT_EQ(SendImplicit(*a_, 20, 8), -XEN_ENOSYS);
 }
 
@@ -144,12 +148,14 @@ TEST_F(ImplicitSendTest, RecreatedDestinationDoesNotInheritCables) {
   ASSERT_TRUE(world_.hv->DestroyDomain(kStorage).ok());
   world_.AddDomain(kStorage);
   RawGuest storage2(world_.hv.get(), kStorage);
-  ASSERT_EQ(storage2.Register(kStoragePort, XEN_ARGO_DOMID_ANY, kLen, frames_), 0);
+  ASSERT_EQ(storage2.Register(kStoragePort, XEN_ARGO_DOMID_ANY, kLen, frames_),
+            0);
   EXPECT_EQ(SendImplicit(*a_, kMyStorage, 8), -XEN_ECONNREFUSED)
       << "the cable named the old storage domain";
-  ASSERT_TRUE(world_.table.Connect({kClientA, kMyStorage}, {kStorage, kStoragePort},
-                                   false)
-                  .ok());
+  ASSERT_TRUE(
+      world_.table
+          .Connect({kClientA, kMyStorage}, {kStorage, kStoragePort}, false)
+          .ok());
   EXPECT_EQ(SendImplicit(*a_, kMyStorage, 8), 8);
 }
 

@@ -44,19 +44,28 @@ TEST_F(ImplicitTableTest, ValidationErrorsChangeNothing) {
   } cases[] = {
       {{9, 1}, {kStorage, 80}, false, absl::StatusCode::kNotFound},
       {{kClientB, 1}, {9, 80}, false, absl::StatusCode::kNotFound},
-      {{DOMID_SELF, 1}, {kStorage, 80}, false, absl::StatusCode::kInvalidArgument},
-      {{kClientB, 1}, {ARGO_DOMID_IMPLICIT, 80}, false,
+      {{DOMID_SELF, 1},
+       {kStorage, 80},
+       false,
+       absl::StatusCode::kInvalidArgument},
+      {{kClientB, 1},
+       {ARGO_DOMID_IMPLICIT, 80},
+       false,
        absl::StatusCode::kInvalidArgument},
       {{kClientB, 1}, {kClientB, 1}, false, absl::StatusCode::kInvalidArgument},
-      {kParent5, {ARGO_DOMID_PARENT, 6}, false, absl::StatusCode::kInvalidArgument},
+      {kParent5,
+       {ARGO_DOMID_PARENT, 6},
+       false,
+       absl::StatusCode::kInvalidArgument},
       {{kClientA, 7}, {kStorage, 99}, false, absl::StatusCode::kAlreadyExists},
       // Bidirectional: the far end (storage:80) is already cabled back.
       {{kClientB, 7}, {kStorage, 80}, true, absl::StatusCode::kAlreadyExists},
   };
   for (const Case& c : cases) {
     absl::Status s = table().Connect(c.from, c.to, c.bidirectional);
-    EXPECT_EQ(s.code(), c.code) << implicit_dest::EndpointName(c.from) << " -> "
-                                << implicit_dest::EndpointName(c.to) << ": " << s;
+    EXPECT_EQ(s.code(), c.code)
+        << implicit_dest::EndpointName(c.from) << " -> "
+        << implicit_dest::EndpointName(c.to) << ": " << s;
     EXPECT_FALSE(s.message().empty());
   }
   EXPECT_EQ(table().size(), 2u);
@@ -97,7 +106,8 @@ TEST_F(ImplicitTableTest, DisconnectOneOrBothDirections) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(ImplicitTableTest, BidirectionalDisconnectLeavesAReverseThatPointsElsewhere) {
+TEST_F(ImplicitTableTest,
+       BidirectionalDisconnectLeavesAReverseThatPointsElsewhere) {
   ASSERT_TRUE(table().Connect({kClientA, 7}, {kStorage, 80}, false).ok());
   ASSERT_TRUE(table().Connect({kStorage, 80}, {kClientB, 7}, false).ok());
   auto removed = table().Disconnect({kClientA, 7}, /*bidirectional=*/true);
@@ -135,7 +145,8 @@ TEST_F(ImplicitTableTest, ReusedDomidInheritsNothing) {
 
 TEST_F(ImplicitTableTest, GrowsPastItsInitialCapacityAndShrinksBack) {
   for (uint32_t port = 0; port < 5000; ++port) {
-    ASSERT_TRUE(table().Connect({kClientA, port}, {kStorage, port}, false).ok());
+    ASSERT_TRUE(
+        table().Connect({kClientA, port}, {kStorage, port}, false).ok());
   }
   for (uint32_t port = 0; port < 5000; port += 2) {
     ASSERT_TRUE(table().Disconnect({kClientA, port}, false).ok());

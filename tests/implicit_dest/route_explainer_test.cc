@@ -48,15 +48,18 @@ TEST_F(RouteExplainerTest, WalksSendvsDecisions) {
   EXPECT_EQ(Explain(kClient, 7).xen_errno, XEN_ECONNREFUSED) << "no ring yet";
 
   RawGuest storage(world_.hv.get(), kStorage);
-  ASSERT_EQ(storage.Register(80, XEN_ARGO_DOMID_ANY, 4096, RawGuest::Frames(4096)), 0);
+  ASSERT_EQ(
+      storage.Register(80, XEN_ARGO_DOMID_ANY, 4096, RawGuest::Frames(4096)),
+      0);
   auto ok = Explain(kClient, 7);
   EXPECT_EQ(ok.xen_errno, 0);
   ASSERT_TRUE(ok.ring.has_value());
   EXPECT_EQ(ok.ring->id.partner_id, XEN_ARGO_DOMID_ANY);
-  EXPECT_EQ(ok.Describe(),
-            "dom2:7 -> dom1:80\n  ring: dom1:80 (wildcard, len 4096, 4096 bytes "
-            "free, 0 waiting)\n  verdict: delivered - up to 4064-byte messages; "
-            "sends that do not fit now get EAGAIN and a wake-up");
+  EXPECT_EQ(
+      ok.Describe(),
+      "dom2:7 -> dom1:80\n  ring: dom1:80 (wildcard, len 4096, 4096 bytes "
+      "free, 0 waiting)\n  verdict: delivered - up to 4064-byte messages; "
+      "sends that do not fit now get EAGAIN and a wake-up");
 
   ASSERT_TRUE(world_.table.Connect({kClient, 8}, {kOther, 80}, false).ok());
   auto denied = Explain(kClient, 8);
@@ -65,7 +68,8 @@ TEST_F(RouteExplainerTest, WalksSendvsDecisions) {
             "policy: dom2 (client_t) lacks SEND to dom3 (client_t)");
   EXPECT_EQ(world_.policy->audit().total(), 0u) << "explain audits nothing";
 
-  ASSERT_TRUE(world_.table.Connect({kClient, 9}, {ARGO_DOMID_PARENT, 1}, false).ok());
+  ASSERT_TRUE(
+      world_.table.Connect({kClient, 9}, {ARGO_DOMID_PARENT, 1}, false).ok());
   EXPECT_EQ(Explain(kClient, 9).xen_errno, XEN_ENOSYS);
 }
 

@@ -27,20 +27,23 @@ std::string CompileError(const std::string& text) {
 
 // Positions are 1-based line:column of the offending field (its name).
 TEST(CompiledPolicyTest, SyntaxErrorsNameLineAndColumn) {
-  EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"a_t\"\nallow { source: }\n"),
+  EXPECT_EQ(CompileError(
+                "types: \"a_t\"\ndefault_type: \"a_t\"\nallow { source: }\n"),
             "p.textproto:3:17: Expected string, got: }");
   EXPECT_EQ(CompileError("types: \"a_t\"\nbogus: 1\n"),
             "p.textproto:2:6: Message type \"argo.policy.v1.Policy\" has no "
             "field named \"bogus\".");
-  EXPECT_EQ(CompileError("types: \"a_t\"\nallow { permissions: [SEND, FLY] }\n"),
-            "p.textproto:2:32: Unknown enumeration value of \"FLY\" for field "
-            "\"permissions\".");
+  EXPECT_EQ(
+      CompileError("types: \"a_t\"\nallow { permissions: [SEND, FLY] }\n"),
+      "p.textproto:2:32: Unknown enumeration value of \"FLY\" for field "
+      "\"permissions\".");
 }
 
 TEST(CompiledPolicyTest, MeaningErrorsNameTheLine) {
   EXPECT_EQ(CompileError(""), "p.textproto: the policy declares no types");
-  EXPECT_EQ(CompileError("types: \"a_t\"\ntypes: \"a_t\"\ndefault_type: \"a_t\"\n"),
-            "p.textproto:2:1: type \"a_t\" is declared twice");
+  EXPECT_EQ(
+      CompileError("types: \"a_t\"\ntypes: \"a_t\"\ndefault_type: \"a_t\"\n"),
+      "p.textproto:2:1: type \"a_t\" is declared twice");
   EXPECT_EQ(CompileError("types: \"Bad\"\n"),
             "p.textproto:1:1: type \"Bad\" must be lower-case letters, digits "
             "and _, and not \"xen\"");
@@ -51,9 +54,11 @@ TEST(CompiledPolicyTest, MeaningErrorsNameTheLine) {
                          "  permissions: [SEND]\n}\n"),
             "p.textproto:5:3: target \"c_t\" is not a declared type, \"xen\" "
             "or \"*\"");
-  EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"a_t\"\n"
-                         "allow { source: \"xen\" target: \"a_t\" permissions: [SEND] }\n"),
-            "p.textproto:3:9: source \"xen\" is not a declared type or \"*\"");
+  EXPECT_EQ(
+      CompileError(
+          "types: \"a_t\"\ndefault_type: \"a_t\"\n"
+          "allow { source: \"xen\" target: \"a_t\" permissions: [SEND] }\n"),
+      "p.textproto:3:9: source \"xen\" is not a declared type or \"*\"");
   EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"a_t\"\n"
                          "allow { source: \"a_t\" target: \"a_t\" }\n"),
             "p.textproto:3:9: an allow rule grants no permissions");
@@ -71,8 +76,9 @@ TEST(CompiledPolicyTest, DefaultPolicyGrantsEverythingToEveryone) {
   for (uint16_t s = 0; s < types; ++s) {
     for (uint16_t t = 0; t <= types; ++t) {
       for (int p = v1::Permission_MIN + 1; p <= v1::Permission_MAX; ++p) {
-        EXPECT_NE((*policy)->Vector(s, t) & PermissionBit(static_cast<Permission>(p)),
-                  0)
+        EXPECT_NE(
+            (*policy)->Vector(s, t) & PermissionBit(static_cast<Permission>(p)),
+            0)
             << "default policy must equal no access control";
       }
     }
@@ -84,7 +90,8 @@ TEST(CompiledPolicyTest, StrictPolicyMatchesItsReviewTable) {
   auto policy = CompiledPolicy::Compile(text, "strict");
   ASSERT_TRUE(policy.ok()) << policy.status();
   const CompiledPolicy& p = **policy;
-  const uint16_t dom0 = *p.TypeIndex("dom0_t"), storage = *p.TypeIndex("storage_t"),
+  const uint16_t dom0 = *p.TypeIndex("dom0_t"),
+                 storage = *p.TypeIndex("storage_t"),
                  client = *p.TypeIndex("client_t"), xen = p.xen_index();
   auto has = [&](uint16_t s, uint16_t t, Permission perm) {
     return (p.Vector(s, t) & PermissionBit(perm)) != 0;

@@ -35,8 +35,11 @@ class PolicyEngineTest : public ::testing::Test {
     world_.AddDomain(kClientB, "client_t");
     storage_ = std::make_unique<RawGuest>(world_.hv.get(), kStorage);
     a_ = std::make_unique<RawGuest>(world_.hv.get(), kClientA);
-    ASSERT_EQ(storage_->Register(80, XEN_ARGO_DOMID_ANY, kLen, RawGuest::Frames(kLen)), 0);
-    ASSERT_TRUE(world_.table.Connect({kClientA, 7}, {kStorage, 80}, false).ok());
+    ASSERT_EQ(storage_->Register(80, XEN_ARGO_DOMID_ANY, kLen,
+                                 RawGuest::Frames(kLen)),
+              0);
+    ASSERT_TRUE(
+        world_.table.Connect({kClientA, 7}, {kStorage, 80}, false).ok());
   }
   policy::PolicyEngine& engine() { return *world_.policy; }
 
@@ -101,11 +104,10 @@ TEST_F(PolicyEngineTest, MacPermissiveOffRefusesWildcardRingsWithEperm) {
 }
 
 TEST_F(PolicyEngineTest, EnableIsCheckedAtCreationAndOnEveryOp) {
-  ASSERT_TRUE(engine()
-                  .Load(StrictPolicy() +
-                            "types: \"quarantine_t\"\n",
-                        "with-quarantine")
-                  .ok());
+  ASSERT_TRUE(
+      engine()
+          .Load(StrictPolicy() + "types: \"quarantine_t\"\n", "with-quarantine")
+          .ok());
   world_.AddDomain(9, "quarantine_t");
   auto info = world_.hv->GetDomainInfo(9);
   ASSERT_TRUE(info.ok());
@@ -121,12 +123,14 @@ TEST_F(PolicyEngineTest, EnableIsCheckedAtCreationAndOnEveryOp) {
 TEST_F(PolicyEngineTest, BadPoliciesChangeNothing) {
   const std::string before = engine().Text();
   const uint64_t generation = engine().generation();
-  absl::Status bad = engine().Load("types: \"a_t\"\ndefault_type: \"zzz\"\n", "bad");
+  absl::Status bad =
+      engine().Load("types: \"a_t\"\ndefault_type: \"zzz\"\n", "bad");
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(bad.message(), "bad:2:1: default_type \"zzz\" is not a declared type");
+  EXPECT_EQ(bad.message(),
+            "bad:2:1: default_type \"zzz\" is not a declared type");
   // A valid policy that lacks a type a domain is labelled with.
-  absl::Status orphan = engine().Load(
-      "types: \"dom0_t\"\ndefault_type: \"dom0_t\"\n", "orphan");
+  absl::Status orphan =
+      engine().Load("types: \"dom0_t\"\ndefault_type: \"dom0_t\"\n", "orphan");
   EXPECT_EQ(orphan.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(engine().Text(), before);
   EXPECT_EQ(engine().generation(), generation);
