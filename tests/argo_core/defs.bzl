@@ -1,19 +1,16 @@
-"""One cc_test per file against the core and the shared fixture."""
+"""Tests of argo_core: the core and the shared fixture."""
 
-def argo_core_test(name, deps = [], size = "small", tags = [], **kwargs):
-    native.cc_test(
+load("//tests:defs.bzl", "argo_test")
+
+def argo_core_test(name, deps = [], **kwargs):
+    argo_test(
         name = name,
-        srcs = [name + ".cc"],
-        size = size,
-        tags = tags,
         deps = deps + [
             "//argo_core:abi",
             "//argo_core:hypervisor",
             "//argo_core:virq",
             "//tests/testing:argo_fixture",
             "//tests/testing:raw_guest",
-            "@system//:gtest",
-            "@system//:gtest_main",
         ],
         **kwargs
     )

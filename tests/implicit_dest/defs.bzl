@@ -1,11 +1,10 @@
-"""One cc_test per file against implicit_dest and the shared world."""
+"""Tests of implicit_dest: the table, the policy and the shared world."""
 
-def implicit_test(name, deps = [], size = "small", tags = [], **kwargs):
-    native.cc_test(
+load("//tests:defs.bzl", "argo_test")
+
+def implicit_test(name, deps = [], **kwargs):
+    argo_test(
         name = name,
-        srcs = [name + ".cc"],
-        size = size,
-        tags = tags,
         deps = deps + [
             "//argo_core:abi",
             "//argo_core:hypervisor",
@@ -13,8 +12,7 @@ def implicit_test(name, deps = [], size = "small", tags = [], **kwargs):
             "//implicit_dest/policy:policy_engine",
             "//tests/testing:implicit_world",
             "//tests/testing:raw_guest",
-            "@system//:gtest",
-            "@system//:gtest_main",
+            "//tests/testing:runfiles",
         ],
         **kwargs
     )

@@ -2,10 +2,9 @@
 // sends nothing and audits nothing.
 #include "implicit_dest/route_explainer.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "gtest/gtest.h"
+#include "tests/testing/runfiles.h"
 #include "tests/testing/implicit_world.h"
 
 namespace argo::testing {
@@ -15,17 +14,9 @@ using implicit_dest::ExplainRoute;
 
 constexpr domid_t kStorage = 1, kClient = 2, kOther = 3;
 
-std::string StrictPolicy() {
-  std::ifstream f(std::string(std::getenv("TEST_SRCDIR")) +
-                  "/argo/implicit_dest/policy/strict.textproto");
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class RouteExplainerTest : public ::testing::Test {
  protected:
-  RouteExplainerTest() : world_(StrictPolicy()) {}
+  RouteExplainerTest() : world_(StrictPolicyText()) {}
   void SetUp() override {
     world_.AddDomain(kStorage, "storage_t");
     world_.AddDomain(kClient, "client_t");

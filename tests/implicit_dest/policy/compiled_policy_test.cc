@@ -2,22 +2,14 @@
 // policies compile to the access vectors their review table describes.
 #include "implicit_dest/policy/compiled_policy.h"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/runfiles.h"
 #include "implicit_dest/policy/policy_engine.h"
 
 namespace argo::policy {
 namespace {
-
-std::string ReadRunfile(const std::string& path) {
-  std::ifstream f(std::string(std::getenv("TEST_SRCDIR")) + "/argo/" + path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::string CompileError(const std::string& text) {
   auto compiled = CompiledPolicy::Compile(text, "p.textproto");
@@ -86,7 +78,7 @@ TEST(CompiledPolicyTest, DefaultPolicyGrantsEverythingToEveryone) {
 }
 
 TEST(CompiledPolicyTest, StrictPolicyMatchesItsReviewTable) {
-  std::string text = ReadRunfile("implicit_dest/policy/strict.textproto");
+  std::string text = argo::testing::StrictPolicyText();
   auto policy = CompiledPolicy::Compile(text, "strict");
   ASSERT_TRUE(policy.ok()) << policy.status();
   const CompiledPolicy& p = **policy;

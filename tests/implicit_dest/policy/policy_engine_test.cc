@@ -4,11 +4,10 @@
 #include "implicit_dest/policy/policy_engine.h"
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/testing/runfiles.h"
 #include "tests/testing/implicit_world.h"
 
 namespace argo::testing {
@@ -17,17 +16,9 @@ namespace {
 constexpr domid_t kDom0 = 0, kStorage = 1, kClientA = 2, kClientB = 3;
 constexpr uint32_t kLen = 4096;
 
-std::string StrictPolicy() {
-  std::ifstream f(std::string(std::getenv("TEST_SRCDIR")) +
-                  "/argo/implicit_dest/policy/strict.textproto");
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class PolicyEngineTest : public ::testing::Test {
  protected:
-  PolicyEngineTest() : world_(StrictPolicy()) {}
+  PolicyEngineTest() : world_(StrictPolicyText()) {}
   void SetUp() override {
     world_.AddDomain(kDom0, "dom0_t");
     world_.AddDomain(kStorage, "storage_t");
@@ -95,7 +86,7 @@ TEST_F(PolicyEngineTest, WildcardRingsNeedRegisterAnySource) {
 }
 
 TEST_F(PolicyEngineTest, MacPermissiveOffRefusesWildcardRingsWithEperm) {
-  std::string text = StrictPolicy();
+  std::string text = StrictPolicyText();
   text.replace(text.find("mac_permissive: true"), 20, "mac_permissive: false");
   ASSERT_TRUE(engine().Load(text, "no-wildcards").ok());
   EXPECT_EQ(storage_->Register(81, XEN_ARGO_DOMID_ANY, kLen,
@@ -106,7 +97,7 @@ TEST_F(PolicyEngineTest, MacPermissiveOffRefusesWildcardRingsWithEperm) {
 TEST_F(PolicyEngineTest, EnableIsCheckedAtCreationAndOnEveryOp) {
   ASSERT_TRUE(
       engine()
-          .Load(StrictPolicy() + "types: \"quarantine_t\"\n", "with-quarantine")
+          .Load(StrictPolicyText() + "types: \"quarantine_t\"\n", "with-quarantine")
           .ok());
   world_.AddDomain(9, "quarantine_t");
   auto info = world_.hv->GetDomainInfo(9);
@@ -182,7 +173,7 @@ TEST_F(PolicyEngineTest, AuditLogIsBounded) {
 TEST_F(PolicyEngineTest, LoadsUnderConcurrentSendsAreAtomic) {
   // Every domain gets a type both policies declare, so each load carries
   // the labels over.
-  std::string both = StrictPolicy() + "types: \"domain_t\"\n";
+  std::string both = StrictPolicyText() + "types: \"domain_t\"\n";
   ASSERT_TRUE(engine().Load(both, "strict+domain_t").ok());
   for (domid_t d : {kDom0, kStorage, kClientA, kClientB}) {
     ASSERT_TRUE(engine().Relabel(d, "client_t").ok());
