@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks once (5 repetitions each, medians) and writes
+# Runs the benchmarks once (7 randomly interleaved repetitions each,
+# medians) and writes
 # bench/report.json, bench/report.md and bench/sendv_latency.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 out="$(mktemp -d)"
 bazel build --config=opt //bench:argo_benchmark
 bazel run --config=opt //bench:argo_benchmark -- \
-  --benchmark_min_time=0.2 --benchmark_repetitions=5 \
+  --benchmark_min_time=0.2 --benchmark_repetitions=7 \
   --benchmark_report_aggregates_only=true \
   --benchmark_enable_random_interleaving=true \
   --benchmark_format=console --benchmark_out_format=json \

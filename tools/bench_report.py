@@ -182,7 +182,7 @@ def main():
         "generated": when,
         "command": command,
         "machine": machine,
-        "statistic": "median of 5 randomly interleaved repetitions, one run",
+        "statistic": "median of 7 randomly interleaved repetitions, one run",
         "baselines": {k: round(v, 3) for k, v in baselines.items()},
         "ratios": {k: round(v, 5) for k, v in ratios.items()},
         "targets": {k: {"op": op, "target": t, "met": met(ratios[k], op, t)}
@@ -196,7 +196,7 @@ def main():
 
     md = [f"# Benchmark report", "",
           f"Produced by `{command}` on {when} ({machine}). Every figure is the "
-          "median of 5 repetitions taken in one run, repetitions of all "
+          "median of 7 repetitions taken in one run, repetitions of all "
           "benchmarks randomly interleaved; ratios compare figures of that "
           "same run.", "",
           "## Targets", "",
