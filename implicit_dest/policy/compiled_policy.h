@@ -22,9 +22,11 @@ namespace argo::policy {
 
 using Permission = ::argo::policy::v1::Permission;
 
-// The bit of `p` in an access vector.
+// The bit of `p` in an access vector (none for PERMISSION_UNSPECIFIED).
 constexpr uint8_t PermissionBit(Permission p) {
-  return static_cast<uint8_t>(1u << static_cast<int>(p));
+  return p == v1::PERMISSION_UNSPECIFIED
+             ? 0
+             : static_cast<uint8_t>(1u << static_cast<int>(p));
 }
 
 // "SEND_EXPLICIT" for SEND_EXPLICIT.

@@ -81,8 +81,10 @@ class PolicyEngine final : public AccessControl {
  private:
   explicit PolicyEngine(std::unique_ptr<CompiledPolicy> initial);
 
-  // 0 if `source` has `p` on `target`, else audits and returns -EACCES.
-  int Check(domid_t source, domid_t target, Permission p, const char* hook);
+  // 0 if `source` has `p` (and `also`, unless UNSPECIFIED) on `target`,
+  // else audits the missing one and returns -EACCES.
+  int Check(domid_t source, domid_t target, Permission p, const char* hook,
+            Permission also = v1::PERMISSION_UNSPECIFIED);
 
   mutable Mutex mu_;
   std::function<void()> wait_for_hypercalls_ ABSL_GUARDED_BY(mu_);
