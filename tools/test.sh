@@ -22,7 +22,7 @@ phase() {
   shift
   echo "==> ${name}"
   local log="${LOG_DIR}/${name}.log"
-  bazel test --test_summary=short "$@" 2>&1 | tee "${log}" | grep -E '^(//|Executed|ERROR|FAIL)'
+  bazel test --build_tests_only --test_summary=short "$@" 2>&1 | tee "${log}" | grep -E '^(//|Executed|ERROR|FAIL)'
   local p f
   p=$(grep -cE '^//\S+\s+(\(cached\) )?PASSED' "${log}")
   f=$(grep -cE '^//\S+\s+.*(FAILED|TIMEOUT|NO STATUS|INCOMPLETE)' "${log}")

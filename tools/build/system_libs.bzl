@@ -11,7 +11,9 @@ def _pkg_config(ctx, args):
 def _system_libs_impl(ctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for name, modules in ctx.attr.libraries.items():
-        linkopts = _pkg_config(ctx, ["--libs"] + modules)
+        # Libraries Debian ships without a .pc file go first (they need the
+        # pkg-config ones after them).
+        linkopts = ctx.attr.extra_linkopts.get(name, []) + _pkg_config(ctx, ["--libs"] + modules)
         defines = []
         for flag in _pkg_config(ctx, ["--cflags"] + modules):
             if flag.startswith("-D"):
@@ -30,6 +32,8 @@ system_libs = repository_rule(
     attrs = {
         # target name -> pkg-config module names
         "libraries": attr.string_list_dict(mandatory = True),
+        # target name -> link flags for libraries without a pkg-config file
+        "extra_linkopts": attr.string_list_dict(),
     },
     local = True,
 )
