@@ -1,0 +1,115 @@
+// The toolstack's domain registry over the wired platform: names and ids,
+// validation that changes nothing on error, labels at creation, teardown of
+// everything a domain owned, attach tokens.
+#include "toolstack_api/platform.h"
+
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/testing/runfiles.h"
+
+namespace argo::toolstack {
+namespace {
+
+class PlatformTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = Platform::Create(
+        PlatformOptions{.policy_text = argo::testing::StrictPolicyText()});
+    ASSERT_TRUE(created.ok()) << created.status();
+    platform_ = *std::move(created);
+  }
+  absl::StatusOr<std::pair<DomainRecord, std::string>> Create(
+      std::string name, std::string label = "", domid_t id = 0) {
+    return platform_->CreateDomain(
+        DomainSpec{.name = name, .id = id, .label = label});
+  }
+  std::unique_ptr<Platform> platform_;
+};
+
+TEST_F(PlatformTest, CreatesWithLowestFreeIdsAndLabels) {
+  auto storage = Create("storage", "storage_t");
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  EXPECT_EQ(storage->first.id, 1);
+  EXPECT_EQ(storage->first.label, "storage_t");
+  EXPECT_TRUE(storage->first.info.argo_enabled);
+  auto client = Create("client-a");
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(client->first.id, 2);
+  EXPECT_EQ(client->first.label, "client_t") << "the policy's default type";
+  auto pinned = Create("dom0", "dom0_t", 0);
+  ASSERT_TRUE(pinned.ok()) << "id 0 alone means 'pick one'";
+  EXPECT_EQ(pinned->first.id, 3);
+  auto zero = platform_->CreateDomain(DomainSpec{
+      .name = "control", .id = 0, .explicit_id = true, .label = "dom0_t"});
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(zero->first.id, 0);
+  EXPECT_EQ(platform_->ListDomains().size(), 4u);
+}
+
+TEST_F(PlatformTest, BadRequestsChangeNothing) {
+  ASSERT_TRUE(Create("storage", "storage_t").ok());
+  struct Case {
+    DomainSpec spec;
+    absl::StatusCode code;
+  } cases[] = {
+      {{.name = ""}, absl::StatusCode::kInvalidArgument},
+      {{.name = "Bad Name"}, absl::StatusCode::kInvalidArgument},
+      {{.name = "-x"}, absl::StatusCode::kInvalidArgument},
+      {{.name = std::string(65, 'a')}, absl::StatusCode::kInvalidArgument},
+      {{.name = "storage"}, absl::StatusCode::kAlreadyExists},
+      {{.name = "b", .id = 1}, absl::StatusCode::kAlreadyExists},
+      {{.name = "c", .id = DOMID_SELF}, absl::StatusCode::kInvalidArgument},
+      {{.name = "d", .memory_frames = 0}, absl::StatusCode::kInvalidArgument},
+      {{.name = "e", .memory_frames = Platform::kMaxMemoryFrames + 1},
+       absl::StatusCode::kInvalidArgument},
+      {{.name = "f", .label = "nobody_t"}, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    auto created = platform_->CreateDomain(c.spec);
+    EXPECT_EQ(created.status().code(), c.code)
+        << c.spec.name << ": " << created.status();
+  }
+  EXPECT_EQ(platform_->ListDomains().size(), 1u);
+  EXPECT_EQ(platform_->policy().Label(2), "client_t") << "no label left behind";
+  EXPECT_EQ(platform_->CreateDomain({.name = "g"})->first.id, 2);
+}
+
+TEST_F(PlatformTest, ResolvesByNameOrIdAndDestroysEverything) {
+  ASSERT_TRUE(Create("storage", "storage_t").ok());
+  ASSERT_TRUE(Create("client").ok());
+  EXPECT_EQ(*platform_->Resolve(std::string("client")), 2);
+  EXPECT_EQ(*platform_->Resolve(domid_t{1}), 1);
+  EXPECT_EQ(platform_->Resolve(std::string("nope")).status().message(),
+            "no domain named \"nope\"");
+  EXPECT_EQ(platform_->Resolve(domid_t{9}).status().message(),
+            "no domain with id 9");
+  ASSERT_TRUE(platform_->table().Connect({2, 7}, {1, 80}, true).ok());
+  ASSERT_TRUE(platform_->DestroyDomain(std::string("storage")).ok());
+  EXPECT_TRUE(platform_->table().List().empty()) << "its cables went with it";
+  EXPECT_EQ(platform_->policy().Label(1), "client_t") << "and its label";
+  EXPECT_EQ(platform_->GetDomain(std::string("storage")).status().code(),
+            absl::StatusCode::kNotFound);
+  // The name and the id are free again.
+  auto again = Create("storage", "storage_t");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->first.id, 1);
+}
+
+TEST_F(PlatformTest, AttachTokensAreUniqueAndChecked) {
+  auto a = Create("a");
+  auto b = Create("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->second.size(), 32u);
+  EXPECT_NE(a->second, b->second);
+  EXPECT_TRUE(platform_->CheckAttachToken(a->first.id, a->second));
+  EXPECT_FALSE(platform_->CheckAttachToken(a->first.id, b->second));
+  EXPECT_FALSE(platform_->CheckAttachToken(a->first.id, ""));
+  EXPECT_FALSE(platform_->CheckAttachToken(77, a->second));
+  ASSERT_TRUE(platform_->DestroyDomain(a->first.id).ok());
+  EXPECT_FALSE(platform_->CheckAttachToken(a->first.id, a->second));
+}
+
+}  // namespace
+}  // namespace argo::toolstack
