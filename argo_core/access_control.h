@@ -1,6 +1,7 @@
 // The XSM hooks Argo calls (xsm_argo_*), as an injected interface: the
 // policy engine lives above the core (implicit_dest/). Each hook returns 0
-// to permit or a negative Xen errno (-EACCES for a denial).
+// to permit or a negative Xen errno (-EACCES for a denial). A hypervisor
+// without one permits everything (Xen without XSM) at no call's cost.
 #ifndef ARGO_CORE_ACCESS_CONTROL_H_
 #define ARGO_CORE_ACCESS_CONTROL_H_
 
@@ -25,15 +26,6 @@ class AccessControl {
   // The domain is gone (its label must not pass to a later domain with the
   // same domid). Called with no hypervisor lock held.
   virtual void OnDomainDestroyed(domid_t) {}
-};
-
-// Today's Xen default without XSM: everything is permitted.
-class PermitAllAccessControl final : public AccessControl {
- public:
-  int Enable(domid_t) override { return 0; }
-  int RegisterSingleSource(domid_t, domid_t) override { return 0; }
-  int RegisterAnySource(domid_t) override { return 0; }
-  int Send(domid_t, domid_t, bool) override { return 0; }
 };
 
 }  // namespace argo

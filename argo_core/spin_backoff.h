@@ -9,8 +9,12 @@ namespace argo {
 
 class SpinBackoff {
  public:
-  void Pause() {
-    if (++spins_ < kSpinsBeforeYield) {
+  void Pause() { PauseAfter(++spins_); }
+
+  // The wait of the `attempt`-th retry, for callers that keep their own
+  // count (and want no object on their fast path).
+  static void PauseAfter(int attempt) {
+    if (attempt < kSpinsBeforeYield) {
 #if defined(__x86_64__)
       __builtin_ia32_pause();
 #endif

@@ -12,12 +12,12 @@ namespace {
 
 constexpr uint64_t kRingFirstFrame = 0x20;
 
-[[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "bench setup failed: %s\n", what);
+}  // namespace
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "bench setup failed: %s\n", what.c_str());
   std::abort();
 }
-
-}  // namespace
 
 uint64_t SenderFrames(uint32_t payload) {
   return 0x10 + (payload + kPageSize - 1) / kPageSize + 1;

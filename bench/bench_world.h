@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "argo_core/frame_window.h"
@@ -99,6 +100,9 @@ class SendPair {
   uint32_t sent_since_drain_ = 0;
   FrameWindow window_;  // the receiver's own view of its ring
 };
+
+// Benchmark setup cannot go on: says why and aborts.
+[[noreturn]] void Die(const std::string& what);
 
 // Frames a domain needs for a payload of `payload` bytes (sender) or a ring
 // for it (receiver).

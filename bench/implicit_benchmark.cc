@@ -29,11 +29,6 @@ namespace {
 
 constexpr uint32_t kPayload = 64;
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "bench setup failed: %s\n", what.c_str());
-  std::abort();
-}
-
 // A hypervisor with the implicit-destination table.
 struct ImplicitWorld {
   CountingNotifier notifier;

@@ -15,6 +15,7 @@
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_recorder.h"
 #include "argo_core/xen_status.h"
+#include "demo/scene_output.h"
 
 namespace argo::demo {
 namespace {
@@ -24,23 +25,6 @@ constexpr domid_t kClient = 2;
 constexpr xen_argo_port_t kStoragePort = 80;
 constexpr xen_argo_port_t kClientPort = 7;
 constexpr uint32_t kRingLen = 4096;
-
-void Say(const std::string& line) { std::printf("%s\n", line.c_str()); }
-
-[[noreturn]] void Fail(const absl::Status& status) {
-  std::fprintf(stderr, "demo failed: %s\n", status.ToString().c_str());
-  std::exit(1);
-}
-
-void Check(const absl::Status& status) {
-  if (!status.ok()) Fail(status);
-}
-
-template <typename T>
-T Must(absl::StatusOr<T> value) {
-  if (!value.ok()) Fail(value.status());
-  return *std::move(value);
-}
 
 std::string Flags(uint16_t flags) {
   std::vector<std::string> names;

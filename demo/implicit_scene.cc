@@ -15,6 +15,7 @@
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_recorder.h"
 #include "argo_core/xen_status.h"
+#include "demo/scene_output.h"
 #include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
@@ -29,20 +30,6 @@ constexpr domid_t kStorage = 1, kClientA = 2, kClientB = 3;
 constexpr xen_argo_port_t kStoragePort = 80;
 constexpr xen_argo_port_t kMyStorage = 7;  // the clients' well-known port
 constexpr xen_argo_addr_t kImplicit{0, ARGO_DOMID_IMPLICIT, 0};
-
-void Say(const std::string& line) { std::printf("%s\n", line.c_str()); }
-
-void Check(const absl::Status& status) {
-  if (status.ok()) return;
-  std::fprintf(stderr, "demo failed: %s\n", status.ToString().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(absl::StatusOr<T> value) {
-  Check(value.status());
-  return *std::move(value);
-}
 
 std::string Text(const std::vector<uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());

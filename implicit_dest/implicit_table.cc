@@ -1,12 +1,12 @@
 #include "implicit_dest/implicit_table.h"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/xen_errno.h"
+#include "argo_core/spin_backoff.h"
 
 namespace argo::implicit_dest {
 
@@ -17,9 +17,6 @@ std::string EndpointName(const Endpoint& e) {
 
 namespace {
 
-// Slot words. key: 0 when empty, else port | to.domid << 32 | kOccupied;
-// value: to.port | to_generation << 32.
-constexpr uint64_t kOccupied = uint64_t{1} << 48;
 constexpr uint32_t kInitialCapacity = 8;
 
 uint32_t Home(xen_argo_port_t port) {
@@ -51,16 +48,46 @@ struct alignas(16) ImplicitTable::Array {
   Slot* slots() { return reinterpret_cast<Slot*>(this + 1); }
   const Slot* slots() const { return reinterpret_cast<const Slot*>(this + 1); }
 
+  // The slot words, written and read only here. key: 0 when empty, else
+  // port | to.domid << 32 | kOccupied; value: to.port | to_generation << 32.
+  static constexpr uint64_t kOccupied = uint64_t{1} << 48;
+  static uint64_t KeyWord(xen_argo_port_t port, domid_t to_domid) {
+    return uint64_t{port} | (uint64_t{to_domid} << 32) | kOccupied;
+  }
+  static uint64_t ValueWord(const Destination& d) {
+    return uint64_t{d.to.port} | (uint64_t{d.to_generation} << 32);
+  }
+  static xen_argo_port_t PortOf(uint64_t key) {
+    return static_cast<xen_argo_port_t>(key);
+  }
+  static Destination Decode(uint64_t key, uint64_t value) {
+    return Destination{
+        Endpoint{static_cast<domid_t>(key >> 32), static_cast<uint32_t>(value)},
+        static_cast<uint32_t>(value >> 32)};
+  }
+
+  // Writer side (stable array): f(port, destination) for every entry.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (uint32_t i = 0; i <= mask; ++i) {
+      const uint64_t key = slots()[i].key.load(std::memory_order_relaxed);
+      if (key != 0) {
+        f(PortOf(key),
+          Decode(key, slots()[i].value.load(std::memory_order_relaxed)));
+      }
+    }
+  }
+
   // Index of `port`, or mask + 1 if absent. Writer side (stable array).
   uint32_t FindIndex(xen_argo_port_t port) const {
     for (uint32_t i = Home(port) & mask;; i = (i + 1) & mask) {
       const uint64_t key = slots()[i].key.load(std::memory_order_relaxed);
       if (key == 0) return mask + 1;
-      if (static_cast<uint32_t>(key) == port) return i;
+      if (PortOf(key) == port) return i;
     }
   }
   void Place(uint64_t key, uint64_t value) {
-    uint32_t i = Home(static_cast<uint32_t>(key)) & mask;
+    uint32_t i = Home(PortOf(key)) & mask;
     while (slots()[i].key.load(std::memory_order_relaxed) != 0)
       i = (i + 1) & mask;
     slots()[i].value.store(value, std::memory_order_relaxed);
@@ -75,14 +102,6 @@ void ImplicitTable::ArrayDeleter::operator()(Array* a) const {
   a->~Array();
   ::operator delete(a);
 }
-
-namespace {
-
-uint64_t KeyWord(xen_argo_port_t port, domid_t to_domid) {
-  return uint64_t{port} | (uint64_t{to_domid} << 32) | kOccupied;
-}
-
-}  // namespace
 
 ImplicitTable::ImplicitTable() = default;
 ImplicitTable::~ImplicitTable() = default;
@@ -165,11 +184,8 @@ absl::optional<ImplicitTable::Destination> ImplicitTable::Get(
   const Array& a = *it->second.arrays.back();
   const uint32_t i = a.FindIndex(from.port);
   if (i > a.mask) return absl::nullopt;
-  const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
-  const uint64_t value = a.slots()[i].value.load(std::memory_order_relaxed);
-  return Destination{
-      Endpoint{static_cast<domid_t>(key >> 32), static_cast<uint32_t>(value)},
-      static_cast<uint32_t>(value >> 32)};
+  return Array::Decode(a.slots()[i].key.load(std::memory_order_relaxed),
+                       a.slots()[i].value.load(std::memory_order_relaxed));
 }
 
 void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
@@ -196,8 +212,7 @@ void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
     EndWrite(slot);
   }
   BeginWrite(slot);
-  array->Place(KeyWord(port, d.to.domid),
-               uint64_t{d.to.port} | (uint64_t{d.to_generation} << 32));
+  array->Place(Array::KeyWord(port, d.to.domid), Array::ValueWord(d));
   EndWrite(slot);
   ++state.size;
   ++total_entries_;
@@ -216,7 +231,7 @@ void ImplicitTable::Erase(domid_t src, xen_argo_port_t port) {
   for (uint32_t j = (hole + 1) & a.mask;; j = (j + 1) & a.mask) {
     const uint64_t key = a.slots()[j].key.load(std::memory_order_relaxed);
     if (key == 0) break;
-    const uint32_t home = Home(static_cast<uint32_t>(key)) & a.mask;
+    const uint32_t home = Home(Array::PortOf(key)) & a.mask;
     const bool home_in_gap =
         hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!home_in_gap) {
@@ -306,17 +321,12 @@ std::vector<Cable> ImplicitTable::List(absl::optional<domid_t> domain) {
   if (domains_ == nullptr) return out;
   for (const auto& [src, state] : writers_) {
     if (state.generation != GenerationOf(src)) continue;
-    const Array& a = *state.arrays.back();
-    for (uint32_t i = 0; i <= a.mask; ++i) {
-      const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
-      if (key == 0) continue;
-      const Endpoint to{static_cast<domid_t>(key >> 32),
-                        static_cast<uint32_t>(a.slots()[i].value.load(
-                            std::memory_order_relaxed))};
-      if (!domain.has_value() || *domain == src || *domain == to.domid) {
-        out.push_back(Cable{Endpoint{src, static_cast<uint32_t>(key)}, to});
-      }
-    }
+    state.arrays.back()->ForEach(
+        [&, src = src](xen_argo_port_t port, const Destination& d) {
+          if (!domain.has_value() || *domain == src || *domain == d.to.domid) {
+            out.push_back(Cable{Endpoint{src, port}, d.to});
+          }
+        });
   }
   std::sort(out.begin(), out.end(), [](const Cable& a, const Cable& b) {
     return std::make_pair(a.from.domid, a.from.port) <
@@ -343,13 +353,7 @@ namespace {
 // A writer is inside this domain's seqlock: let it finish (spin briefly,
 // then yield). Out of line: the send path rarely gets here.
 __attribute__((noinline)) void WaitOutWriter(int attempt) {
-  if (attempt < 64) {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-  } else {
-    std::this_thread::yield();
-  }
+  SpinBackoff::PauseAfter(attempt);
 }
 
 }  // namespace
@@ -381,7 +385,7 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
            i = (i + 1) & mask, ++n) {
         key = a->slots()[i].key.load(std::memory_order_relaxed);
         if (key == 0) break;
-        if (static_cast<uint32_t>(key) == src_port) {
+        if (Array::PortOf(key) == src_port) {
           value = a->slots()[i].value.load(std::memory_order_relaxed);
           found = true;
           break;
@@ -391,27 +395,24 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
     std::atomic_thread_fence(std::memory_order_acquire);
     if (slot.seq.load(std::memory_order_relaxed) != s1) continue;
     if (!found) return kRefused;
-    const domid_t to = static_cast<domid_t>(key >> 32);
+    const Destination d = Array::Decode(key, value);
     // Forwarding to the parent arrives with nesting (DESIGN §7).
-    if (to == ARGO_DOMID_PARENT)
+    if (d.to.domid == ARGO_DOMID_PARENT) {
       return ImplicitDestination{-XEN_ENOSYS, 0, 0, 0};
-    return ImplicitDestination{0, to, static_cast<uint32_t>(value),
-                               static_cast<uint32_t>(value >> 32)};
+    }
+    return ImplicitDestination{0, d.to.domid, d.to.port, d.to_generation};
   }
 }
 
 void ImplicitTable::EraseEntriesTo(domid_t domid, uint32_t generation) {
   std::vector<std::pair<domid_t, xen_argo_port_t>> dead;
   for (const auto& [src, state] : writers_) {
-    const Array& a = *state.arrays.back();
-    for (uint32_t i = 0; i <= a.mask; ++i) {
-      const uint64_t key = a.slots()[i].key.load(std::memory_order_relaxed);
-      const uint64_t value = a.slots()[i].value.load(std::memory_order_relaxed);
-      if (key != 0 && static_cast<domid_t>(key >> 32) == domid &&
-          static_cast<uint32_t>(value >> 32) == generation) {
-        dead.emplace_back(src, static_cast<uint32_t>(key));
-      }
-    }
+    state.arrays.back()->ForEach(
+        [&, src = src](xen_argo_port_t port, const Destination& d) {
+          if (d.to.domid == domid && d.to_generation == generation) {
+            dead.emplace_back(src, port);
+          }
+        });
   }
   for (const auto& [src, port] : dead) Erase(src, port);
 }

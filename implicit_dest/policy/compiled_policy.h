@@ -61,6 +61,12 @@ class CompiledPolicy {
   uint16_t Label(domid_t d) const {
     return labels_[d].load(std::memory_order_relaxed);
   }
+  // The type a check uses for domain `d`: its label, "xen" for DOMID_XEN,
+  // and the default type for any other reserved id.
+  uint16_t TypeOf(domid_t d) const {
+    if (d == DOMID_XEN) return xen_index_;
+    return d < kLabelSlots ? Label(d) : default_index_;
+  }
   void SetLabel(domid_t d, uint16_t type) const {
     labels_[d].store(type, std::memory_order_relaxed);
   }

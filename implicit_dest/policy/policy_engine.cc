@@ -107,10 +107,8 @@ bool PolicyEngine::Permits(domid_t source, domid_t target, Permission p) const {
   MutexLock l(&mu_);  // keeps the policy alive without a grace period
   const CompiledPolicy* policy = current_.load(std::memory_order_acquire);
   if (!IsNormalDomid(source)) return false;
-  uint16_t t = target == DOMID_XEN     ? policy->xen_index()
-               : IsNormalDomid(target) ? policy->Label(target)
-                                       : policy->default_index();
-  return (policy->Vector(policy->Label(source), t) & PermissionBit(p)) != 0;
+  return (policy->Vector(policy->Label(source), policy->TypeOf(target)) &
+          PermissionBit(p)) != 0;
 }
 
 // The check path: one pointer load, two label loads, one byte load. `p` is
@@ -120,8 +118,7 @@ int PolicyEngine::Check(domid_t source, domid_t target, Permission p,
                         const char* hook, Permission also) {
   const CompiledPolicy* policy = current_.load(std::memory_order_acquire);
   const uint16_t s = policy->Label(source);
-  const uint16_t t =
-      target == DOMID_XEN ? policy->xen_index() : policy->Label(target);
+  const uint16_t t = policy->TypeOf(target);
   const uint8_t needed = PermissionBit(p) | PermissionBit(also);
   const uint8_t vector = policy->Vector(s, t);
   if (__builtin_expect((vector & needed) == needed, 1)) return 0;
