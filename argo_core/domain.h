@@ -10,6 +10,7 @@
 #define ARGO_CORE_DOMAIN_H_
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -60,6 +61,19 @@ struct Domain {
   // Kernel mappings held by this domain's ring windows (bounded, see
   // kMaxWindowSegmentsPerDomain).
   uint64_t window_segments ABSL_GUARDED_BY(rings_l2_mu_) = 0;
+
+  // What this domain's rings received before they were removed (so the
+  // domain's totals survive unregistration).
+  RingCounters retired_in ABSL_GUARDED_BY(rings_l2_mu_);
+
+  // Sender-side counters, bumped by this domain's own sendv calls only:
+  // their own cache line, so senders in other domains never touch it.
+  struct alignas(64) SendCounters {
+    std::atomic<uint64_t> messages{0};
+    std::atomic<uint64_t> bytes{0};
+    std::atomic<uint64_t> eagain{0};
+  };
+  SendCounters sent;
 
   Mutex send_l2_mu_;
   absl::flat_hash_set<SendInfo> send_info ABSL_GUARDED_BY(send_l2_mu_);

@@ -61,17 +61,19 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
 
 absl::Status Hypervisor::DestroyDomain(domid_t domid) {
   std::unique_ptr<Domain> dying;
+  std::vector<RingChange> changes;
   {
     WriteGuard l1(&l1_mu_);
     Domain* d = FindDomain(domid);
     if (d == nullptr) {
       return absl::NotFoundError(absl::StrCat("no domain ", domid));
     }
-    RemoveAllRings(*d);
-    RemovePartnerRings(*d);
+    RemoveAllRings(*d, &changes);
+    RemovePartnerRings(*d, &changes);
     RemoveWildcardWaits(*d);
     dying = std::move(domains_[domid]);
   }
+  ReportRingChanges(changes);
   // Outside every lock: drop the domain's cables, unmap its memory.
   if (implicit_ != nullptr) {
     implicit_->OnDomainDestroyed(domid, dying->generation);
@@ -99,10 +101,21 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
   DomainInfo info{.domid = domid,
                   .memory_frames = d->memory->nframes(),
                   .argo_enabled = d->argo_enabled};
+  info.messages_sent = d->sent.messages.load(std::memory_order_relaxed);
+  info.bytes_sent = d->sent.bytes.load(std::memory_order_relaxed);
+  info.eagain = d->sent.eagain.load(std::memory_order_relaxed);
   {
     ReadGuard rings_l2(&d->rings_l2_mu_);
     info.ring_count = d->rings.size();
     info.window_segments = d->window_segments;
+    info.messages_received = d->retired_in.messages_in;
+    info.bytes_received = d->retired_in.bytes_in;
+    d->rings.ForEach([&info](RingInfo* ring) {
+      SpinLockGuard l3(&ring->l3_mu_);
+      const RingCounters counters = ring->counters();
+      info.messages_received += counters.messages_in;
+      info.bytes_received += counters.bytes_in;
+    });
   }
   {
     MutexLock send_l2(&d->send_l2_mu_);
@@ -169,6 +182,7 @@ int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
   if (!options_.argo_enabled) return -XEN_EOPNOTSUPP;
 
   VirqBatch virqs;
+  std::vector<RingChange> changes;  // allocates only when a ring changes
   int64_t rc;
   {
     ReadGuard l1(&l1_mu_);
@@ -180,10 +194,10 @@ int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
       const uint32_t a4 = static_cast<uint32_t>(arg4);
       switch (cmd) {
         case XEN_ARGO_OP_register_ring:
-          rc = RegisterRing(*currd, arg1, arg2, a3, a4);
+          rc = RegisterRing(*currd, arg1, arg2, a3, a4, &changes);
           break;
         case XEN_ARGO_OP_unregister_ring:
-          rc = UnregisterRing(*currd, arg1, arg2, arg3, arg4);
+          rc = UnregisterRing(*currd, arg1, arg2, arg3, arg4, &changes);
           break;
         case XEN_ARGO_OP_sendv:
           rc = Sendv(*currd, arg1, arg2, a3, a4, virqs);
@@ -198,6 +212,7 @@ int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
     }
   }
   virqs.Deliver(*notifier_);
+  ReportRingChanges(changes);
   return rc;
 }
 
@@ -230,9 +245,14 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
 // ---- Teardown
 // ----------------------------------------------------------------
 
-void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
+void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring,
+                            std::vector<RingChange>* changes) {
   {
     SpinLockGuard l3(&ring->l3_mu_);
+    const RingCounters counters = ring->counters();
+    owner.retired_in.messages_in += counters.messages_in;
+    owner.retired_in.bytes_in += counters.bytes_in;
+    owner.retired_in.eagain += counters.eagain;
     for (const PendingEnt& ent : ring->PendingTakeAll()) {
       ForgetWildcardWait(*ring, ent.domid);
     }
@@ -245,17 +265,19 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring) {
       partner->send_info.erase(SendInfo{owner.domid, ring->id().aport});
     }
   }
+  changes->push_back(RingChange{owner.domid, ring->id(), ring->len(), false});
   owner.rings.Erase(ring->id());
 }
 
-void Hypervisor::RemoveAllRings(Domain& d) {
+void Hypervisor::RemoveAllRings(Domain& d, std::vector<RingChange>* changes) {
   WriteGuard rings_l2(&d.rings_l2_mu_);
   std::vector<RingInfo*> rings;
   d.rings.ForEach([&rings](RingInfo* ring) { rings.push_back(ring); });
-  for (RingInfo* ring : rings) RemoveRing(d, ring);
+  for (RingInfo* ring : rings) RemoveRing(d, ring, changes);
 }
 
-void Hypervisor::RemovePartnerRings(Domain& d) {
+void Hypervisor::RemovePartnerRings(Domain& d,
+                                    std::vector<RingChange>* changes) {
   std::vector<SendInfo> records;
   {
     MutexLock send_l2(&d.send_l2_mu_);
@@ -267,7 +289,7 @@ void Hypervisor::RemovePartnerRings(Domain& d) {
     if (owner == nullptr) continue;
     WriteGuard rings_l2(&owner->rings_l2_mu_);
     RingInfo* ring = owner->rings.Find(RingId{record.aport, d.domid});
-    if (ring != nullptr) RemoveRing(*owner, ring);
+    if (ring != nullptr) RemoveRing(*owner, ring, changes);
   }
 }
 

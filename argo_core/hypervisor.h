@@ -59,6 +59,7 @@
 #include "argo_core/public/argo.h"
 #include "argo_core/public/xen_errno.h"
 #include "argo_core/ring_info.h"
+#include "argo_core/ring_observer.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
@@ -68,6 +69,8 @@ struct HypervisorOptions {
   bool argo_enabled = true;
   // Xen's opt_argo_mac_permissive: may domains register wildcard rings.
   bool wildcard_rings_permitted = true;
+  // Told of every ring registered or removed (must outlive the hypervisor).
+  RingObserver* ring_observer = nullptr;
 };
 
 // A point-in-time view of a domain's Argo state.
@@ -81,6 +84,14 @@ struct DomainInfo {
   // Other domains' wildcard rings this domain waits on.
   uint32_t wildcard_waits;
   uint64_t window_segments;
+  // As a sender: sendv calls that delivered, their payload bytes, and
+  // those refused with EAGAIN (ring full).
+  uint64_t messages_sent;
+  uint64_t bytes_sent;
+  uint64_t eagain;
+  // As a receiver, over its rings past and present.
+  uint64_t messages_received;
+  uint64_t bytes_received;
 };
 
 struct DomainConfig {
@@ -217,11 +228,14 @@ class Hypervisor {
   }
 
   // The ops. Each REQUIRES L1 held for read and returns the hypercall value.
+  // Register and unregister append what they changed to *changes.
   int64_t RegisterRing(Domain& currd, uint64_t reg_hnd, uint64_t gfn_hnd,
-                       uint32_t npage, uint32_t flags)
+                       uint32_t npage, uint32_t flags,
+                       std::vector<RingChange>* changes)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
   int64_t UnregisterRing(Domain& currd, uint64_t unreg_hnd, uint64_t arg2,
-                         uint64_t arg3, uint64_t arg4)
+                         uint64_t arg3, uint64_t arg4,
+                         std::vector<RingChange>* changes)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
   int64_t Sendv(Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
                 uint32_t niov, uint32_t message_type, VirqBatch& virqs)
@@ -256,15 +270,26 @@ class Hypervisor {
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring.l3_mu_);
 
   // Xen's ring_remove_info plus the partner's send record: drops the ring
-  // and its waiters (no wake-ups) and frees it.
-  void RemoveRing(Domain& owner, RingInfo* ring)
+  // and its waiters (no wake-ups), keeps its counters in the owner's
+  // totals, records the change and frees it.
+  void RemoveRing(Domain& owner, RingInfo* ring,
+                  std::vector<RingChange>* changes)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(owner.rings_l2_mu_);
 
   // Domain teardown steps (Xen's argo_destroy). REQUIRE L1 for write.
-  void RemoveAllRings(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
-  void RemovePartnerRings(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemoveAllRings(Domain& d, std::vector<RingChange>* changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemovePartnerRings(Domain& d, std::vector<RingChange>* changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
   void RemoveWildcardWaits(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+
+  // Tells the observer, if any, of `changes` (no lock held).
+  void ReportRingChanges(const std::vector<RingChange>& changes) {
+    if (options_.ring_observer != nullptr && !changes.empty()) {
+      options_.ring_observer->OnRingChanges(changes);
+    }
+  }
 
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;

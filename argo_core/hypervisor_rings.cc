@@ -31,7 +31,8 @@ uint32_t AdoptInitialTx(const FrameWindow& window, uint32_t len) {
 
 int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
                                  uint64_t gfn_hnd, uint32_t npage,
-                                 uint32_t flags) {
+                                 uint32_t flags,
+                                 std::vector<RingChange>* changes) {
   const GuestMemory& memory = *currd.memory;
   if (npage > kMaxRingPages) return -XEN_EINVAL;
   if (!memory.Contains(gfn_hnd, uint64_t{npage} * sizeof(xen_argo_gfn_t))) {
@@ -118,12 +119,14 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
     MutexLock send_l2(&partner->send_l2_mu_);
     partner->send_info.insert(SendInfo{currd.domid, reg.aport});
   }
+  changes->push_back(RingChange{currd.domid, id, reg.len, true});
   return 0;
 }
 
 int64_t Hypervisor::UnregisterRing(Domain& currd, uint64_t unreg_hnd,
                                    uint64_t arg2, uint64_t arg3,
-                                   uint64_t arg4) {
+                                   uint64_t arg4,
+                                   std::vector<RingChange>* changes) {
   if (arg2 != 0 || arg3 != 0 || arg4 != 0) return -XEN_EINVAL;
   xen_argo_unregister_ring_t unreg;
   if (!currd.memory->CopyFrom(unreg_hnd, &unreg, sizeof(unreg))) {
@@ -135,7 +138,7 @@ int64_t Hypervisor::UnregisterRing(Domain& currd, uint64_t unreg_hnd,
   WriteGuard rings_l2(&currd.rings_l2_mu_);
   RingInfo* ring = currd.rings.Find(RingId{unreg.aport, unreg.partner_id});
   if (ring == nullptr) return -XEN_ENOENT;
-  RemoveRing(currd, ring);
+  RemoveRing(currd, ring, changes);
   return 0;
 }
 

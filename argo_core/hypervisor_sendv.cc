@@ -96,7 +96,14 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
       }
     }
   }
-  if (rc >= 0) virqs.Add(dst->domid);
+  if (rc >= 0) {
+    virqs.Add(dst->domid);
+    currd.sent.messages.fetch_add(1, std::memory_order_relaxed);
+    currd.sent.bytes.fetch_add(static_cast<uint64_t>(rc),
+                               std::memory_order_relaxed);
+  } else if (rc == -XEN_EAGAIN) {
+    currd.sent.eagain.fetch_add(1, std::memory_order_relaxed);
+  }
   return rc;
 }
 

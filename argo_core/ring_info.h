@@ -89,6 +89,9 @@ class RingInfo {
   // counters. The hypervisor's tx is written into the new header so the
   // receiver sees where data ends.
   void ReplaceWindow(FrameWindow window) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  RingCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
+    return counters_;
+  }
   uint32_t window_segments() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
     return window_.segments();
   }
