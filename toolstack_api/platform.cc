@@ -2,18 +2,23 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "argo_core/argo_limits.h"
+#include "toolstack_api/convert.h"
+#include "toolstack_api/endpoint_text.h"
 
 namespace argo::toolstack {
 namespace {
 
 bool ValidName(absl::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
+  if (name.empty() || name.size() > 64 || name == "parent") return false;
+  // All digits would read as a domid wherever domains are named.
+  if (std::all_of(name.begin(), name.end(), absl::ascii_isdigit)) return false;
   if (!absl::ascii_islower(name[0]) && !absl::ascii_isdigit(name[0])) {
     return false;
   }
@@ -50,7 +55,8 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
   absl::StatusOr<std::unique_ptr<policy::PolicyEngine>> policy =
       options.policy_text.empty()
           ? policy::PolicyEngine::Create()
-          : policy::PolicyEngine::Create(options.policy_text, "policy");
+          : policy::PolicyEngine::Create(options.policy_text,
+                                         options.policy_name);
   if (!policy.ok()) return policy.status();
   return std::unique_ptr<Platform>(
       new Platform(*std::move(policy), options.notifier));
@@ -59,16 +65,25 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
 Platform::Platform(std::unique_ptr<policy::PolicyEngine> policy,
                    VirqNotifier* notifier)
     : policy_(std::move(policy)) {
+  policy_->audit().SetListener(
+      [this](const policy::Denial& denial) { OnDenial(denial); });
+  HypervisorOptions hv_options;
+  hv_options.ring_observer = this;
   hv_ = std::make_unique<Hypervisor>(
-      HypervisorOptions{}, notifier != nullptr ? notifier : &null_notifier_,
+      hv_options, notifier != nullptr ? notifier : &null_notifier_,
       policy_.get(), &table_);
   directory_ = std::make_unique<implicit_dest::HypervisorDirectory>(hv_.get());
   table_.Bind(directory_.get());
   policy_->SetGracePeriod([hv = hv_.get()] { hv->WaitForHypercalls(); });
 }
 
-// The hypervisor's teardown reports to the table and the policy: first.
-Platform::~Platform() { hv_.reset(); }
+// The hypervisor's teardown reports to the table, the policy and this
+// observer: it goes first, while they are all alive.
+Platform::~Platform() {
+  hv_.reset();
+  policy_->audit().SetListener(nullptr);
+  events_.Close();
+}
 
 absl::StatusOr<domid_t> Platform::ResolveLocked(const DomainRef& ref) {
   if (const std::string* name = absl::get_if<std::string>(&ref)) {
@@ -93,8 +108,79 @@ absl::StatusOr<domid_t> Platform::Resolve(const DomainRef& ref) {
 
 DomainRecord Platform::RecordLocked(domid_t id) {
   absl::StatusOr<DomainInfo> info = hv_->GetDomainInfo(id);
-  return DomainRecord{id, domains_[id].name, policy_->Label(id),
+  DomainRecord record{id, domains_[id].name, policy_->Label(id),
                       info.ok() ? *info : DomainInfo{.domid = id}};
+  MutexLock l(&names_mu_);
+  auto it = denials_.find(id);
+  if (it != denials_.end()) record.denials = it->second;
+  return record;
+}
+
+std::string Platform::NameOf(domid_t id) const {
+  MutexLock l(&names_mu_);
+  auto it = names_.find(id);
+  return it != names_.end() ? it->second : std::string();
+}
+
+void Platform::PublishDomain(v1::Event::Kind kind, const DomainRecord& record) {
+  v1::Event event;
+  event.set_kind(kind);
+  event.set_summary(absl::StrCat(
+      kind == v1::Event::DOMAIN_CREATED ? "created" : "destroyed", " domain ",
+      record.name, " (id ", record.id, ", ", record.label, ")"));
+  *event.mutable_domain() = DomainToProto(record);
+  const domid_t ids[] = {record.id};
+  events_.Publish(std::move(event), ids);
+}
+
+void Platform::PublishCables(const std::vector<implicit_dest::Cable>& cables,
+                             bool installed) {
+  for (const implicit_dest::Cable& c : cables) {
+    v1::Event event;
+    event.set_kind(v1::Event::CABLE_CHANGED);
+    v1::Cable* cable = event.mutable_cable();
+    *cable->mutable_from() = EndpointToProto(c.from, NameOf(c.from.domid));
+    *cable->mutable_to() = EndpointToProto(c.to, NameOf(c.to.domid));
+    event.set_summary(absl::StrCat(installed ? "cabled " : "uncabled ",
+                                   FormatEndpoint(cable->from()), " -> ",
+                                   FormatEndpoint(cable->to())));
+    const domid_t ids[] = {c.from.domid, c.to.domid};
+    events_.Publish(std::move(event), ids);
+  }
+}
+
+void Platform::OnRingChanges(absl::Span<const RingChange> changes) {
+  for (const RingChange& c : changes) {
+    v1::Event event;
+    event.set_kind(c.registered ? v1::Event::RING_REGISTERED
+                                : v1::Event::RING_UNREGISTERED);
+    RingSnapshot snapshot{.owner = c.owner, .id = c.id, .len = c.len};
+    const std::string owner = NameOf(c.owner);
+    *event.mutable_ring() = RingToProto(snapshot, owner);
+    event.set_summary(absl::StrCat(
+        c.registered ? "registered" : "unregistered", " ring ",
+        owner.empty() ? absl::StrCat(c.owner) : owner, ":", c.id.aport,
+        " (partner ",
+        c.id.partner_id == XEN_ARGO_DOMID_ANY ? std::string("any")
+                                              : absl::StrCat(c.id.partner_id),
+        ", ", c.len, " bytes)"));
+    const domid_t ids[] = {c.owner, c.id.partner_id};
+    events_.Publish(std::move(event), ids);
+  }
+}
+
+void Platform::OnDenial(const policy::Denial& denial) {
+  {
+    MutexLock l(&names_mu_);
+    // Bounded: only live domains are counted (destroy erases the entry).
+    if (names_.contains(denial.source)) ++denials_[denial.source];
+  }
+  v1::Event event;
+  event.set_kind(v1::Event::ACCESS_DENIED);
+  event.set_summary(denial.Describe());
+  *event.mutable_denial() = DenialToProto(denial);
+  const domid_t ids[] = {denial.source, denial.target};
+  events_.Publish(std::move(event), ids);
 }
 
 absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
@@ -148,16 +234,30 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
   }
   domains_[id] = Entry{spec.name, *std::move(token)};
   by_name_[spec.name] = id;
-  return std::make_pair(RecordLocked(id), domains_[id].token);
+  {
+    MutexLock names(&names_mu_);
+    names_[id] = spec.name;
+    denials_.erase(id);
+  }
+  DomainRecord record = RecordLocked(id);
+  PublishDomain(v1::Event::DOMAIN_CREATED, record);
+  return std::make_pair(std::move(record), domains_[id].token);
 }
 
 absl::Status Platform::DestroyDomain(const DomainRef& ref) {
   MutexLock l(&registry_mu_);
   absl::StatusOr<domid_t> id = ResolveLocked(ref);
   if (!id.ok()) return id.status();
+  DomainRecord last = RecordLocked(*id);
   if (absl::Status s = hv_->DestroyDomain(*id); !s.ok()) return s;
   by_name_.erase(domains_[*id].name);
   domains_.erase(*id);
+  {
+    MutexLock names(&names_mu_);
+    names_.erase(*id);
+    denials_.erase(*id);
+  }
+  PublishDomain(v1::Event::DOMAIN_DESTROYED, last);
   return absl::OkStatus();
 }
 
@@ -175,6 +275,44 @@ std::vector<DomainRecord> Platform::ListDomains() {
     if (domains_.contains(id)) out.push_back(RecordLocked(id));
   }
   return out;
+}
+
+absl::StatusOr<DomainRecord> Platform::Relabel(const DomainRef& ref,
+                                               absl::string_view label) {
+  MutexLock l(&registry_mu_);
+  absl::StatusOr<domid_t> id = ResolveLocked(ref);
+  if (!id.ok()) return id.status();
+  if (absl::Status s = policy_->Relabel(*id, label); !s.ok()) return s;
+  return RecordLocked(*id);
+}
+
+absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Connect(
+    implicit_dest::Endpoint from, implicit_dest::Endpoint to, bool one_way) {
+  if (absl::Status s = table_.Connect(from, to, !one_way); !s.ok()) return s;
+  std::vector<implicit_dest::Cable> installed = {{from, to}};
+  if (!one_way) installed.push_back({to, from});
+  PublishCables(installed, true);
+  return installed;
+}
+
+absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Disconnect(
+    implicit_dest::Endpoint from, bool one_way) {
+  absl::StatusOr<std::vector<implicit_dest::Cable>> removed =
+      table_.Disconnect(from, !one_way);
+  if (removed.ok()) PublishCables(*removed, false);
+  return removed;
+}
+
+absl::Status Platform::LoadPolicy(absl::string_view text,
+                                  absl::string_view name) {
+  if (absl::Status s = policy_->Load(text, name); !s.ok()) return s;
+  v1::Event event;
+  event.set_kind(v1::Event::POLICY_LOADED);
+  event.set_summary(absl::StrCat("loaded policy ", name, " (generation ",
+                                 policy_->generation(), ")"));
+  event.mutable_policy()->set_generation(policy_->generation());
+  events_.Publish(std::move(event), {});
+  return absl::OkStatus();
 }
 
 bool Platform::CheckAttachToken(domid_t id, absl::string_view token) {

@@ -3,9 +3,15 @@
 // what only the toolstack knows about domains — their names and attach
 // tokens. The gRPC service is a thin adapter over this class.
 //
+// Every change made through it is published on events() (§6 Watch):
+// domains, cables and policy loads here, rings and denials from the
+// hypervisor's and the policy's callbacks.
+//
 // Thread safety: all methods may be called concurrently; registry_mu_
 // serialises the domain registry. Lock order: registry_mu_ before any
-// hypervisor, table or policy lock (none of those calls back here).
+// hypervisor, table or policy lock, and those before names_mu_ and the
+// event bus's lock (both leaves: the ring and denial callbacks take them
+// from hypercall paths, and from DestroyDomain under registry_mu_).
 #ifndef TOOLSTACK_API_PLATFORM_H_
 #define TOOLSTACK_API_PLATFORM_H_
 
@@ -26,45 +32,29 @@
 #include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
+#include "toolstack_api/event_bus.h"
+#include "toolstack_api/platform_types.h"
 
 namespace argo::toolstack {
 
-// A domain named by the toolstack's name for it or by its domid.
-using DomainRef = absl::variant<std::string, domid_t>;
-
-struct DomainSpec {
-  std::string name;          // required; see Platform::kNameRules
-  domid_t id = 0;            // 0: the lowest free id (dom0 is never chosen)
-  bool explicit_id = false;  // true: use `id` as given, 0 included
-  uint64_t memory_frames = 256;
-  std::string label;  // "": the policy's default type
-  bool argo_enabled = true;
-};
-
-struct DomainRecord {
-  domid_t id;
-  std::string name;
-  std::string label;
-  DomainInfo info;
-};
-
 struct PlatformOptions {
   std::string policy_text;  // "": the embedded default policy
+  std::string policy_name = "policy";  // for error messages
   // The hypervisor's VIRQ sink (the attach endpoint's eventfds, later).
   VirqNotifier* notifier = nullptr;
 };
 
-class Platform {
+class Platform final : private RingObserver {
  public:
   static constexpr const char* kNameRules =
       "1 to 64 characters: lower-case letters, digits, '-' and '_', starting "
-      "with a letter or digit";
+      "with a letter or digit, not all digits, not \"parent\"";
   // The largest guest memory the toolstack hands out (1 GiB).
   static constexpr uint64_t kMaxMemoryFrames = uint64_t{1} << 18;
 
   static absl::StatusOr<std::unique_ptr<Platform>> Create(
       PlatformOptions options);
-  ~Platform();
+  ~Platform() override;
   Platform(const Platform&) = delete;
   Platform& operator=(const Platform&) = delete;
 
@@ -82,6 +72,25 @@ class Platform {
   // The domid `ref` names (NotFound with the name or id otherwise).
   absl::StatusOr<domid_t> Resolve(const DomainRef& ref)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // Relabels a live domain (NotFound, or the policy's InvalidArgument).
+  absl::StatusOr<DomainRecord> Relabel(const DomainRef& ref,
+                                       absl::string_view label)
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
+
+  // Cables (§4), as ImplicitTable::Connect/Disconnect; return the entries
+  // installed or removed, each published as a CABLE_CHANGED event.
+  absl::StatusOr<std::vector<implicit_dest::Cable>> Connect(
+      implicit_dest::Endpoint from, implicit_dest::Endpoint to, bool one_way);
+  absl::StatusOr<std::vector<implicit_dest::Cable>> Disconnect(
+      implicit_dest::Endpoint from, bool one_way);
+
+  // Replaces the policy atomically (InvalidArgument naming line:column).
+  absl::Status LoadPolicy(absl::string_view text, absl::string_view name);
+
+  // The toolstack's name of a live domain ("" if none); a leaf lock only,
+  // so callable from any callback.
+  std::string NameOf(domid_t id) const ABSL_LOCKS_EXCLUDED(names_mu_);
+
   // True iff `token` is the attach token of domain `id` (constant time).
   bool CheckAttachToken(domid_t id, absl::string_view token)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
@@ -89,6 +98,7 @@ class Platform {
   Hypervisor& hypervisor() { return *hv_; }
   implicit_dest::ImplicitTable& table() { return table_; }
   policy::PolicyEngine& policy() { return *policy_; }
+  EventBus& events() { return events_; }
 
  private:
   struct Entry {
@@ -102,7 +112,16 @@ class Platform {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
   DomainRecord RecordLocked(domid_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
+  // RingObserver: RING_REGISTERED / RING_UNREGISTERED events.
+  void OnRingChanges(absl::Span<const RingChange> changes) override;
+  // The audit listener: per-domain denial counts, ACCESS_DENIED events.
+  void OnDenial(const policy::Denial& denial);
+  void PublishCables(const std::vector<implicit_dest::Cable>& cables,
+                     bool installed);
+  void PublishDomain(v1::Event::Kind kind, const DomainRecord& record);
 
+  // Declared first: callbacks publish into it until the hypervisor is gone.
+  EventBus events_;
   NullVirqNotifier null_notifier_;
   implicit_dest::ImplicitTable table_;
   std::unique_ptr<policy::PolicyEngine> policy_;
@@ -113,6 +132,11 @@ class Platform {
   absl::flat_hash_map<domid_t, Entry> domains_ ABSL_GUARDED_BY(registry_mu_);
   absl::flat_hash_map<std::string, domid_t> by_name_
       ABSL_GUARDED_BY(registry_mu_);
+
+  // Copies for the callbacks, which may not take registry_mu_.
+  mutable Mutex names_mu_;
+  absl::flat_hash_map<domid_t, std::string> names_ ABSL_GUARDED_BY(names_mu_);
+  absl::flat_hash_map<domid_t, uint64_t> denials_ ABSL_GUARDED_BY(names_mu_);
 };
 
 }  // namespace argo::toolstack

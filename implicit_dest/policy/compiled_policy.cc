@@ -5,8 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "implicit_dest/policy/text_errors.h"
 
 namespace argo::policy {
 namespace {
@@ -16,18 +16,6 @@ using google::protobuf::TextFormat;
 
 constexpr absl::string_view kXen = "xen";
 constexpr absl::string_view kAny = "*";
-
-// Keeps the first syntax error the protobuf parser reports, with its place.
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (!error.has_value()) {
-      error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
-    }
-  }
-  absl::optional<std::string> error;
-};
 
 bool IsTypeName(absl::string_view name) {
   if (name.empty() || name.size() > 64 || absl::ascii_isdigit(name[0])) {
@@ -40,32 +28,6 @@ bool IsTypeName(absl::string_view name) {
   }
   return true;
 }
-
-// Builds "<name>:<line>:<column>: <what>" for field `field` (element
-// `index`, or -1) of the message whose locations are in `tree`.
-// Falls back to `fallback` (the enclosing message's place) when the field
-// has no recorded location (e.g. one element of a [A, B] list).
-class Locator {
- public:
-  Locator(absl::string_view name, const TextFormat::ParseInfoTree* tree,
-          TextFormat::ParseLocation fallback = {})
-      : name_(name), tree_(tree), fallback_(fallback) {}
-  absl::Status Error(const FieldDescriptor* field, int index,
-                     absl::string_view what) const {
-    TextFormat::ParseLocation at = tree_->GetLocation(field, index);
-    if (at.line < 0) at = fallback_;
-    if (at.line < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(name_, ": ", what));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_, ":", at.line + 1, ":", at.column + 1, ": ", what));
-  }
-
- private:
-  std::string name_;
-  const TextFormat::ParseInfoTree* tree_;
-  TextFormat::ParseLocation fallback_;
-};
 
 }  // namespace
 
@@ -81,14 +43,10 @@ absl::optional<uint16_t> CompiledPolicy::TypeIndex(
 absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     absl::string_view text, absl::string_view name) {
   std::unique_ptr<CompiledPolicy> policy(new CompiledPolicy());
-  TextFormat::Parser parser;
   TextFormat::ParseInfoTree tree;
-  FirstError errors;
-  parser.WriteLocationsTo(&tree);
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &policy->proto_)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ":", errors.error.value_or("0:0: cannot parse the policy")));
+  if (absl::Status s = ParseTextWithLocations(text, name, &policy->proto_, &tree);
+      !s.ok()) {
+    return s;
   }
   const v1::Policy& proto = policy->proto_;
   const auto* descriptor = v1::Policy::descriptor();
@@ -136,10 +94,7 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
 
   for (int i = 0; i < proto.allow_size(); ++i) {
     const v1::Allow& rule = proto.allow(i);
-    const TextFormat::ParseInfoTree* rule_tree =
-        tree.GetTreeForNested(allow_field, i);
-    Locator rule_at(name, rule_tree != nullptr ? rule_tree : &tree,
-                    tree.GetLocation(allow_field, i));
+    const Locator rule_at = at.Nested(allow_field, i);
     const auto* rule_descriptor = v1::Allow::descriptor();
     std::vector<uint16_t> sources, targets;
     if (rule.source() == kAny) {

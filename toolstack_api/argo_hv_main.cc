@@ -1,0 +1,185 @@
+// argo-hv: the hypervisor daemon of one level (DESIGN §6). Owns the core,
+// the implicit-destination table and the policy; serves the toolstack API
+// on a unix socket (and loopback TCP when asked).
+//
+//   argo-hv [--socket PATH] [--config FILE] [--policy FILE]
+//           [--allow-uid UID]... [--tcp 127.0.0.1:PORT]
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/stubs/common.h"
+#include "grpcpp/grpcpp.h"
+#include "toolstack_api/boot_config.h"
+#include "toolstack_api/server.h"
+#include "toolstack_api/unix_listener.h"
+#include "toolstack_api/version.h"
+
+namespace argo::toolstack {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: argo-hv [options]\n"
+    "\n"
+    "The Argo hypervisor daemon of one level: serves the toolstack API\n"
+    "(argo.toolstack.v1, with gRPC health and reflection) on a unix socket.\n"
+    "\n"
+    "options:\n"
+    "  --socket PATH      the socket (default $XDG_RUNTIME_DIR/argo/argo-hv.sock\n"
+    "                     or /run/argo/argo-hv.sock); mode 0600\n"
+    "  --config FILE      apply this boot configuration (argo.config.v1 text\n"
+    "                     format) before serving; a bad file stops the start\n"
+    "  --policy FILE      start with this policy (argo.policy.v1) instead of\n"
+    "                     the embedded default\n"
+    "  --allow-uid UID    also serve this uid (repeatable; the daemon's own uid\n"
+    "                     is always served)\n"
+    "  --tcp ADDR:PORT    also serve loopback TCP (127.0.0.1, localhost, [::1]);\n"
+    "                     TCP has no peer check: use only on a single-user host\n"
+    "  --version          print the version and exit\n"
+    "  --help             print this and exit\n"
+    "\n"
+    "SIGINT or SIGTERM stops it cleanly (the socket is removed).\n";
+
+struct Flags {
+  std::string socket = DefaultSocketPath();
+  std::string config;
+  std::string policy;
+  std::vector<uid_t> allowed_uids;
+  std::string tcp;
+};
+
+[[noreturn]] void UsageError(const std::string& message) {
+  std::fprintf(stderr, "argo-hv: %s\n(argo-hv --help for usage)\n",
+               message.c_str());
+  std::exit(2);
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) UsageError(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("argo-hv %s\n", kArgoVersion);
+      std::exit(0);
+    } else if (arg == "--socket") {
+      flags.socket = value();
+    } else if (arg == "--config") {
+      flags.config = value();
+    } else if (arg == "--policy") {
+      flags.policy = value();
+    } else if (arg == "--allow-uid") {
+      uint32_t uid = 0;
+      const std::string text = value();
+      if (!absl::SimpleAtoi(text, &uid)) UsageError("bad uid " + text);
+      flags.allowed_uids.push_back(uid);
+    } else if (arg == "--tcp") {
+      flags.tcp = value();
+    } else {
+      UsageError("unknown argument " + arg);
+    }
+  }
+  return flags;
+}
+
+[[noreturn]] void Fail(const absl::Status& status) {
+  std::fprintf(stderr, "argo-hv: %s\n", std::string(status.message()).c_str());
+  std::exit(1);
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(absl::NotFoundError(absl::StrCat("cannot read ", path)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int Main(int argc, char** argv) {
+  const Flags flags = ParseFlags(argc, argv);
+  // Every thread started from here on inherits the mask; main takes the
+  // signals with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  PlatformOptions platform_options;
+  if (!flags.policy.empty()) {
+    platform_options.policy_text = ReadFileOrDie(flags.policy);
+    platform_options.policy_name = flags.policy;
+  }
+  auto platform = Platform::Create(platform_options);
+  if (!platform.ok()) Fail(platform.status());
+  if (!flags.config.empty()) {
+    absl::StatusOr<std::string> text = LoadConfigFile(flags.config);
+    if (!text.ok()) Fail(text.status());
+    auto applied = ApplyConfig(**platform, *text, flags.config);
+    if (!applied.ok()) Fail(applied.status());
+  }
+  // The socket before the server: a second daemon stops here, untouched.
+  auto listener = UnixListener::Open(flags.socket, flags.allowed_uids);
+  if (!listener.ok()) Fail(listener.status());
+  ServerOptions server_options;
+  server_options.tcp_address = flags.tcp;
+  auto server = ToolstackServer::Start(platform->get(), server_options);
+  if (!server.ok()) Fail(server.status());
+  ToolstackServer* served = server->get();
+  (*listener)->Start([served](int fd) { served->AddConnection(fd); },
+                     [](const PeerCredentials& peer) {
+                       std::fprintf(stderr,
+                                    "argo-hv: refused a client with uid %u "
+                                    "(pid %d): not an allowed uid\n",
+                                    static_cast<unsigned>(peer.uid),
+                                    static_cast<int>(peer.pid));
+                     });
+  std::fprintf(stderr,
+               "argo-hv: started (argo-hv %s, gRPC %s, protobuf %s) pid %d on "
+               "unix:%s%s; config %s; policy %s; %zu domains\n",
+               kArgoVersion, grpc::Version().c_str(),
+               google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
+                   .c_str(),
+               static_cast<int>(getpid()), flags.socket.c_str(),
+               flags.tcp.empty()
+                   ? ""
+                   : absl::StrCat(" and tcp:", flags.tcp, " (port ",
+                                  (*server)->tcp_port(), ")")
+                         .c_str(),
+               flags.config.empty() ? "(none)" : flags.config.c_str(),
+               flags.policy.empty() ? "(embedded default)"
+                                    : flags.policy.c_str(),
+               (*platform)->ListDomains().size());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  (*listener)->Stop();
+  (*server)->Shutdown(absl::Seconds(2));
+  listener->reset();  // removes the socket
+  std::fprintf(stderr, "argo-hv: stopped on %s (argo-hv %s); removed %s\n",
+               strsignal(signal_number), kArgoVersion, flags.socket.c_str());
+  server->reset();
+  platform->reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace argo::toolstack
+
+int main(int argc, char** argv) { return argo::toolstack::Main(argc, argv); }

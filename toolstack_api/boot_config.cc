@@ -1,0 +1,244 @@
+#include "toolstack_api/boot_config.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "implicit_dest/policy/text_errors.h"
+#include "toolstack_api/convert.h"
+#include "toolstack_api/endpoint_text.h"
+
+namespace argo::toolstack {
+namespace {
+
+using config::v1::Config;
+using google::protobuf::TextFormat;
+using policy::Locator;
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string text;
+  text.resize(kMaxConfigBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is larger than ", kMaxConfigBytes, " bytes"));
+  }
+  return text;
+}
+
+// Same as the status, with the entry's place put in front.
+absl::Status At(const Locator& at, const google::protobuf::Descriptor* type,
+                absl::string_view field, const absl::Status& s) {
+  const absl::Status located = at.Error(type, field, -1, s.message());
+  return absl::Status(s.code(), located.message());
+}
+
+// Undoes what an apply did, newest first (best effort: every step is
+// something the platform just did and can undo).
+class Undo {
+ public:
+  explicit Undo(Platform& platform) : platform_(platform) {}
+  ~Undo() {
+    if (committed_) return;
+    for (auto it = cables_.rbegin(); it != cables_.rend(); ++it) {
+      platform_.Disconnect(it->from, /*one_way=*/true).IgnoreError();
+    }
+    for (auto it = domains_.rbegin(); it != domains_.rend(); ++it) {
+      platform_.DestroyDomain(*it).IgnoreError();
+    }
+    if (old_policy_.has_value()) {
+      platform_.LoadPolicy(*old_policy_, "the policy before the failed apply")
+          .IgnoreError();
+    }
+  }
+  void PolicyReplaced(std::string old_text) { old_policy_ = std::move(old_text); }
+  void Created(domid_t id) { domains_.push_back(id); }
+  void Installed(const std::vector<implicit_dest::Cable>& cables) {
+    cables_.insert(cables_.end(), cables.begin(), cables.end());
+  }
+  void Commit() { committed_ = true; }
+
+ private:
+  Platform& platform_;
+  bool committed_ = false;
+  absl::optional<std::string> old_policy_;
+  std::vector<domid_t> domains_;
+  std::vector<implicit_dest::Cable> cables_;
+};
+
+// Checks what can be checked without the live state: sizes, unique names
+// and ids, endpoint syntax, no unresolved policy_file.
+absl::Status CheckStatically(const Config& config, const Locator& at) {
+  const auto* type = Config::descriptor();
+  if (config.policy_case() == Config::kPolicyFile) {
+    return at.Error(type, "policy_file", -1,
+                    "policy_file: give the file to argoctl apply or argo-hv "
+                    "--config, which read it (the daemon reads no client "
+                    "paths), or use policy_text");
+  }
+  if (config.domain_size() > kMaxConfigDomains) {
+    return at.Error(type, "domain", kMaxConfigDomains,
+                    absl::StrCat("domain: more than ", kMaxConfigDomains));
+  }
+  if (config.cable_size() > kMaxConfigCables) {
+    return at.Error(type, "cable", kMaxConfigCables,
+                    absl::StrCat("cable: more than ", kMaxConfigCables));
+  }
+  absl::flat_hash_set<std::string> names;
+  absl::flat_hash_set<uint32_t> ids;
+  const auto* domain_type = config::v1::Domain::descriptor();
+  for (int i = 0; i < config.domain_size(); ++i) {
+    const config::v1::Domain& d = config.domain(i);
+    const Locator d_at = at.Nested(type->FindFieldByName("domain"), i);
+    if (!names.insert(d.name()).second) {
+      return d_at.Error(domain_type, "name", -1,
+                        absl::StrCat("domain.name: \"", d.name(),
+                                     "\" is named twice"));
+    }
+    if (d.id() != 0 && !ids.insert(d.id()).second) {
+      return d_at.Error(domain_type, "id", -1,
+                        absl::StrCat("domain.id: ", d.id(), " is used twice"));
+    }
+  }
+  const auto* cable_type = config::v1::Cable::descriptor();
+  for (int i = 0; i < config.cable_size(); ++i) {
+    const config::v1::Cable& c = config.cable(i);
+    const Locator c_at = at.Nested(type->FindFieldByName("cable"), i);
+    for (const char* field : {"from", "to"}) {
+      const std::string& text = std::string(field) == "from" ? c.from() : c.to();
+      absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
+      if (!e.ok()) {
+        return c_at.Error(cable_type, field, -1,
+                          absl::StrCat("cable.", field, ": ",
+                                       e.status().message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<implicit_dest::Endpoint> ResolveEnd(Platform& platform,
+                                                   const std::string& text) {
+  absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
+  if (!e.ok()) return e.status();
+  if (e->parent()) {
+    return implicit_dest::Endpoint{ARGO_DOMID_PARENT, e->port()};
+  }
+  absl::StatusOr<DomainRef> ref = RefFromProto(e->domain(), text);
+  if (!ref.ok()) return ref.status();
+  absl::StatusOr<domid_t> id = platform.Resolve(*ref);
+  if (!id.ok()) return id.status();
+  return implicit_dest::Endpoint{*id, e->port()};
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LoadConfigFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) return text.status();
+  Config config;
+  TextFormat::ParseInfoTree tree;
+  if (absl::Status s = policy::ParseTextWithLocations(*text, path, &config,
+                                                      &tree);
+      !s.ok()) {
+    return s;
+  }
+  if (config.policy_case() != Config::kPolicyFile) return text;
+  std::string policy_path = config.policy_file();
+  const size_t slash = path.rfind('/');
+  if (!policy_path.empty() && policy_path[0] != '/' &&
+      slash != std::string::npos) {
+    policy_path = path.substr(0, slash + 1) + policy_path;
+  }
+  absl::StatusOr<std::string> policy = ReadSmallFile(policy_path);
+  if (!policy.ok()) {
+    Locator at(path, &tree);
+    return At(at, Config::descriptor(), "policy_file", policy.status());
+  }
+  config.set_policy_text(*std::move(policy));
+  std::string out;
+  TextFormat::PrintToString(config, &out);
+  return out;
+}
+
+absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
+                                          absl::string_view text,
+                                          absl::string_view name) {
+  if (text.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": larger than ", kMaxConfigBytes, " bytes"));
+  }
+  Config config;
+  TextFormat::ParseInfoTree tree;
+  if (absl::Status s =
+          policy::ParseTextWithLocations(text, name, &config, &tree);
+      !s.ok()) {
+    return s;
+  }
+  const Locator at(name, &tree);
+  if (absl::Status s = CheckStatically(config, at); !s.ok()) return s;
+
+  AppliedConfig applied;
+  Undo undo(platform);
+  const auto* type = Config::descriptor();
+  if (config.policy_case() == Config::kPolicyText) {
+    std::string old_text = platform.policy().Text();
+    absl::Status loaded =
+        platform.LoadPolicy(config.policy_text(), absl::StrCat(name, " policy_text"));
+    if (!loaded.ok()) return At(at, type, "policy_text", loaded);
+    undo.PolicyReplaced(std::move(old_text));
+  }
+  const auto* domain_type = config::v1::Domain::descriptor();
+  for (int i = 0; i < config.domain_size(); ++i) {
+    const config::v1::Domain& d = config.domain(i);
+    DomainSpec spec;
+    spec.name = d.name();
+    spec.id = static_cast<domid_t>(d.id());
+    if (d.id() > 0xFFFF) {
+      return at.Nested(type->FindFieldByName("domain"), i)
+          .Error(domain_type, "id", -1,
+                 absl::StrCat("domain.id: ", d.id(), " is not a domid"));
+    }
+    if (d.memory_frames() != 0) spec.memory_frames = d.memory_frames();
+    spec.label = d.label();
+    spec.argo_enabled = !d.argo_disabled();
+    auto created = platform.CreateDomain(spec);
+    if (!created.ok()) {
+      return At(at.Nested(type->FindFieldByName("domain"), i), domain_type,
+                "name", absl::Status(created.status().code(),
+                                     absl::StrCat("domain \"", d.name(), "\": ",
+                                                  created.status().message())));
+    }
+    undo.Created(created->first.id);
+    applied.created.push_back(std::move(created->first));
+  }
+  const auto* cable_type = config::v1::Cable::descriptor();
+  for (int i = 0; i < config.cable_size(); ++i) {
+    const config::v1::Cable& c = config.cable(i);
+    const Locator c_at = at.Nested(type->FindFieldByName("cable"), i);
+    auto from = ResolveEnd(platform, c.from());
+    if (!from.ok()) return At(c_at, cable_type, "from", from.status());
+    auto to = ResolveEnd(platform, c.to());
+    if (!to.ok()) return At(c_at, cable_type, "to", to.status());
+    auto installed = platform.Connect(*from, *to, c.one_way());
+    if (!installed.ok()) {
+      return At(c_at, cable_type, "from",
+                absl::Status(installed.status().code(),
+                             absl::StrCat("cable ", c.from(), " -> ", c.to(),
+                                          ": ", installed.status().message())));
+    }
+    undo.Installed(*installed);
+    applied.installed.insert(applied.installed.end(), installed->begin(),
+                             installed->end());
+  }
+  undo.Commit();
+  return applied;
+}
+
+}  // namespace argo::toolstack

@@ -1,0 +1,370 @@
+#include "toolstack_api/toolstack_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "argo_core/xen_status.h"
+#include "google/protobuf/text_format.h"
+#include "implicit_dest/policy/policy.pb.h"
+#include "implicit_dest/route_explainer.h"
+#include "toolstack_api/boot_config.h"
+#include "toolstack_api/convert.h"
+
+namespace argo::toolstack {
+namespace {
+
+// How long a Watch handler sleeps between checks for cancellation.
+constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
+
+grpc::Status Invalid(absl::string_view message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::StatusOr<domid_t> ToolstackService::ResolveDomain(
+    const v1::DomainRef& ref, absl::string_view role) {
+  absl::StatusOr<DomainRef> key = RefFromProto(ref, role);
+  if (!key.ok()) return key.status();
+  return platform_.Resolve(*key);
+}
+
+absl::StatusOr<implicit_dest::Endpoint> ToolstackService::ResolveEndpoint(
+    const v1::Endpoint& e, absl::string_view role) {
+  switch (e.target_case()) {
+    case v1::Endpoint::kParent:
+      if (!e.parent()) break;
+      return implicit_dest::Endpoint{ARGO_DOMID_PARENT, e.port()};
+    case v1::Endpoint::kDomain: {
+      absl::StatusOr<domid_t> id = ResolveDomain(e.domain(), role);
+      if (!id.ok()) return id.status();
+      return implicit_dest::Endpoint{*id, e.port()};
+    }
+    case v1::Endpoint::TARGET_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(role, ": name a domain (by name or id) or the parent"));
+}
+
+v1::Cable ToolstackService::CableToProto(const implicit_dest::Cable& cable) {
+  v1::Cable out;
+  *out.mutable_from() =
+      EndpointToProto(cable.from, platform_.NameOf(cable.from.domid));
+  *out.mutable_to() = EndpointToProto(cable.to, platform_.NameOf(cable.to.domid));
+  return out;
+}
+
+v1::PolicyInfo ToolstackService::PolicyInfoNow() {
+  v1::PolicyInfo info;
+  info.set_text(platform_.policy().Text());
+  info.set_generation(platform_.policy().generation());
+  policy::v1::Policy parsed;
+  if (google::protobuf::TextFormat::ParseFromString(info.text(), &parsed)) {
+    for (const std::string& type : parsed.types()) info.add_types(type);
+  }
+  return info;
+}
+
+// ---- Domains ---------------------------------------------------------------
+
+grpc::Status ToolstackService::CreateDomain(
+    grpc::ServerContext*, const v1::CreateDomainRequest* request,
+    v1::CreateDomainResponse* response) {
+  if (request->id() > 0xFFFF) {
+    return Invalid(absl::StrCat("id ", request->id(), " is not a domid"));
+  }
+  DomainSpec spec;
+  spec.name = request->name();
+  spec.id = static_cast<domid_t>(request->id());
+  if (request->memory_frames() != 0) {
+    spec.memory_frames = request->memory_frames();
+  }
+  spec.label = request->label();
+  spec.argo_enabled = !request->argo_disabled();
+  auto created = platform_.CreateDomain(spec);
+  if (!created.ok()) return ToGrpc(created.status());
+  *response->mutable_domain() = DomainToProto(created->first);
+  response->set_attach_token(created->second);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::DestroyDomain(
+    grpc::ServerContext*, const v1::DestroyDomainRequest* request,
+    v1::DestroyDomainResponse*) {
+  absl::StatusOr<DomainRef> ref = RefFromProto(request->domain(), "domain");
+  if (!ref.ok()) return ToGrpc(ref.status());
+  return ToGrpc(platform_.DestroyDomain(*ref));
+}
+
+grpc::Status ToolstackService::GetDomain(grpc::ServerContext*,
+                                         const v1::GetDomainRequest* request,
+                                         v1::Domain* response) {
+  absl::StatusOr<DomainRef> ref = RefFromProto(request->domain(), "domain");
+  if (!ref.ok()) return ToGrpc(ref.status());
+  absl::StatusOr<DomainRecord> record = platform_.GetDomain(*ref);
+  if (!record.ok()) return ToGrpc(record.status());
+  *response = DomainToProto(*record);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::ListDomains(grpc::ServerContext*,
+                                           const v1::ListDomainsRequest*,
+                                           v1::ListDomainsResponse* response) {
+  for (const DomainRecord& record : platform_.ListDomains()) {
+    *response->add_domains() = DomainToProto(record);
+  }
+  return grpc::Status::OK;
+}
+
+// ---- Cables ------------------------------------------------------------------
+
+grpc::Status ToolstackService::Connect(grpc::ServerContext*,
+                                       const v1::ConnectRequest* request,
+                                       v1::ConnectResponse* response) {
+  auto from = ResolveEndpoint(request->from(), "from");
+  if (!from.ok()) return ToGrpc(from.status());
+  auto to = ResolveEndpoint(request->to(), "to");
+  if (!to.ok()) return ToGrpc(to.status());
+  auto installed = platform_.Connect(*from, *to, request->one_way());
+  if (!installed.ok()) return ToGrpc(installed.status());
+  for (const implicit_dest::Cable& c : *installed) {
+    *response->add_installed() = CableToProto(c);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::Disconnect(grpc::ServerContext*,
+                                          const v1::DisconnectRequest* request,
+                                          v1::DisconnectResponse* response) {
+  auto from = ResolveEndpoint(request->from(), "from");
+  if (!from.ok()) return ToGrpc(from.status());
+  auto removed = platform_.Disconnect(*from, request->one_way());
+  if (!removed.ok()) return ToGrpc(removed.status());
+  for (const implicit_dest::Cable& c : *removed) {
+    *response->add_removed() = CableToProto(c);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::ListCables(grpc::ServerContext*,
+                                          const v1::ListCablesRequest* request,
+                                          v1::ListCablesResponse* response) {
+  absl::optional<domid_t> domain;
+  if (request->has_domain()) {
+    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
+    if (!id.ok()) return ToGrpc(id.status());
+    domain = *id;
+  }
+  for (const implicit_dest::Cable& c : platform_.table().List(domain)) {
+    *response->add_cables() = CableToProto(c);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::Explain(grpc::ServerContext*,
+                                       const v1::ExplainRequest* request,
+                                       v1::Explanation* response) {
+  auto from = ResolveEndpoint(request->from(), "from");
+  if (!from.ok()) return ToGrpc(from.status());
+  if (from->domid == ARGO_DOMID_PARENT) {
+    return Invalid("from: explain a domain's port (parent routes are §7's)");
+  }
+  implicit_dest::RouteExplanation e = implicit_dest::ExplainRoute(
+      platform_.hypervisor(), platform_.table(), &platform_.policy(), *from);
+  *response->mutable_from() =
+      EndpointToProto(e.from, platform_.NameOf(e.from.domid));
+  if (e.to.has_value()) {
+    *response->mutable_to() = EndpointToProto(*e.to, platform_.NameOf(e.to->domid));
+  }
+  if (e.ring.has_value()) {
+    *response->mutable_ring() =
+        RingToProto(*e.ring, platform_.NameOf(e.ring->owner));
+  }
+  response->set_delivered(e.xen_errno == 0);
+  if (e.xen_errno != 0) {
+    response->set_error(std::string(XenErrnoName(e.xen_errno)));
+  }
+  response->set_reason(e.reason);
+  return grpc::Status::OK;
+}
+
+// ---- Rings and statistics ------------------------------------------------------
+
+grpc::Status ToolstackService::ListRings(grpc::ServerContext*,
+                                         const v1::ListRingsRequest* request,
+                                         v1::ListRingsResponse* response) {
+  absl::optional<domid_t> domain;
+  if (request->has_domain()) {
+    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
+    if (!id.ok()) return ToGrpc(id.status());
+    domain = *id;
+  }
+  std::vector<RingSnapshot> rings = platform_.hypervisor().ListRings();
+  std::sort(rings.begin(), rings.end(),
+            [](const RingSnapshot& a, const RingSnapshot& b) {
+              return std::tie(a.owner, a.id.aport, a.id.partner_id) <
+                     std::tie(b.owner, b.id.aport, b.id.partner_id);
+            });
+  for (const RingSnapshot& ring : rings) {
+    if (domain.has_value() && ring.owner != *domain) continue;
+    *response->add_rings() = RingToProto(ring, platform_.NameOf(ring.owner));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::GetStats(grpc::ServerContext*,
+                                        const v1::GetStatsRequest*,
+                                        v1::Stats* response) {
+  std::vector<DomainRecord> domains = platform_.ListDomains();
+  uint32_t rings = 0;
+  for (const DomainRecord& record : domains) {
+    rings += record.info.ring_count;
+    *response->add_per_domain() = DomainToProto(record);
+  }
+  response->set_domains(static_cast<uint32_t>(domains.size()));
+  response->set_rings(rings);
+  response->set_cables(platform_.table().size());
+  policy::AuditLog& audit = platform_.policy().audit();
+  response->set_denials(audit.total());
+  for (const auto& [permission, count] : audit.CountsByPermission()) {
+    (*response->mutable_denials_by_permission())[permission] = count;
+  }
+  return grpc::Status::OK;
+}
+
+// ---- Policy ------------------------------------------------------------------
+
+grpc::Status ToolstackService::LoadPolicy(grpc::ServerContext*,
+                                          const v1::LoadPolicyRequest* request,
+                                          v1::PolicyInfo* response) {
+  if (request->text().size() > kMaxConfigBytes) {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("policy text larger than ", kMaxConfigBytes, " bytes"));
+  }
+  const std::string name =
+      request->name().empty() ? std::string("policy") : request->name();
+  if (absl::Status s = platform_.LoadPolicy(request->text(), name); !s.ok()) {
+    return ToGrpc(s);
+  }
+  *response = PolicyInfoNow();
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::GetPolicy(grpc::ServerContext*,
+                                         const v1::GetPolicyRequest*,
+                                         v1::PolicyInfo* response) {
+  *response = PolicyInfoNow();
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::Relabel(grpc::ServerContext*,
+                                       const v1::RelabelRequest* request,
+                                       v1::Domain* response) {
+  absl::StatusOr<DomainRef> ref = RefFromProto(request->domain(), "domain");
+  if (!ref.ok()) return ToGrpc(ref.status());
+  if (request->label().empty()) return Invalid("label: name a policy type");
+  absl::StatusOr<DomainRecord> record =
+      platform_.Relabel(*ref, request->label());
+  if (!record.ok()) return ToGrpc(record.status());
+  *response = DomainToProto(*record);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::GetAudit(grpc::ServerContext*,
+                                        const v1::GetAuditRequest* request,
+                                        v1::AuditLog* response) {
+  policy::AuditLog& audit = platform_.policy().audit();
+  const size_t max = request->max() == 0
+                         ? policy::AuditLog::kCapacity
+                         : std::min<size_t>(request->max(),
+                                            policy::AuditLog::kCapacity);
+  for (const policy::Denial& d : audit.Recent(max)) {
+    *response->add_denials() = DenialToProto(d);
+  }
+  response->set_total(audit.total());
+  return grpc::Status::OK;
+}
+
+// ---- Events, topology, configuration ---------------------------------------
+
+grpc::Status ToolstackService::Watch(grpc::ServerContext* context,
+                                     const v1::WatchRequest* request,
+                                     grpc::ServerWriter<v1::Event>* writer) {
+  EventFilter filter;
+  for (int kind : request->kinds()) {
+    if (kind == v1::Event::KIND_UNSPECIFIED || !v1::Event::Kind_IsValid(kind)) {
+      return Invalid(absl::StrCat("kinds: ", kind, " is not an event kind"));
+    }
+    filter.kinds.push_back(static_cast<v1::Event::Kind>(kind));
+  }
+  if (request->has_domain()) {
+    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
+    if (!id.ok()) return ToGrpc(id.status());
+    filter.domain = *id;
+  }
+  auto subscription = platform_.events().Subscribe(std::move(filter));
+  if (!subscription.ok()) return ToGrpc(subscription.status());
+  // Headers now, so the client knows it is subscribed before any event.
+  writer->SendInitialMetadata();
+  v1::Event event;
+  while (!context->IsCancelled()) {
+    switch ((*subscription)->Next(kWatchPoll, &event)) {
+      case Subscription::Wait::kEvent:
+        if (!writer->Write(event)) return grpc::Status::OK;  // client gone
+        break;
+      case Subscription::Wait::kIdle:
+        break;
+      case Subscription::Wait::kOverflowed:
+        return grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("this watcher fell ", EventBus::kQueueCapacity,
+                         " events behind and ", (*subscription)->dropped(),
+                         " were dropped; watch again"));
+      case Subscription::Wait::kClosed:
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "argo-hv is shutting down");
+    }
+  }
+  return grpc::Status::CANCELLED;
+}
+
+grpc::Status ToolstackService::GetTopology(grpc::ServerContext*,
+                                           const v1::GetTopologyRequest*,
+                                           v1::Topology* response) {
+  response->set_level(topology_.level);
+  response->set_parent(topology_.parent);
+  response->set_domid_at_parent(topology_.domid_at_parent);
+  for (const std::string& child : topology_.children) {
+    response->add_children(child);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::Apply(grpc::ServerContext*,
+                                     const v1::ApplyRequest* request,
+                                     v1::ApplyResponse* response) {
+  const std::string name =
+      request->name().empty() ? std::string("config") : request->name();
+  absl::StatusOr<AppliedConfig> applied =
+      ApplyConfig(platform_, request->config_text(), name);
+  if (!applied.ok()) return ToGrpc(applied.status());
+  for (const DomainRecord& record : applied->created) {
+    *response->add_created() = DomainToProto(record);
+  }
+  for (const implicit_dest::Cable& c : applied->installed) {
+    *response->add_installed() = CableToProto(c);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace argo::toolstack

@@ -1,0 +1,99 @@
+// The gRPC face of one level (§6): argo.toolstack.v1.Toolstack over a
+// Platform. Every handler validates its request completely before changing
+// anything, maps absl statuses to the same gRPC codes, and bounds what it
+// returns (audit at 1024, events by the bus).
+#ifndef TOOLSTACK_API_TOOLSTACK_SERVICE_H_
+#define TOOLSTACK_API_TOOLSTACK_SERVICE_H_
+
+#include <string>
+#include <vector>
+
+#include "toolstack_api/platform.h"
+#include "toolstack_api/toolstack.grpc.pb.h"
+
+namespace argo::toolstack {
+
+// What this level knows of its place among hypervisors (§7 fills it in).
+struct TopologyInfo {
+  uint32_t level = 0;
+  std::string parent;  // the parent's address; "" at level 0
+  uint32_t domid_at_parent = 0;
+  std::vector<std::string> children;
+};
+
+class ToolstackService final : public v1::Toolstack::Service {
+ public:
+  ToolstackService(Platform* platform, TopologyInfo topology)
+      : platform_(*platform), topology_(std::move(topology)) {}
+
+  grpc::Status CreateDomain(grpc::ServerContext*,
+                            const v1::CreateDomainRequest* request,
+                            v1::CreateDomainResponse* response) override;
+  grpc::Status DestroyDomain(grpc::ServerContext*,
+                             const v1::DestroyDomainRequest* request,
+                             v1::DestroyDomainResponse* response) override;
+  grpc::Status GetDomain(grpc::ServerContext*,
+                         const v1::GetDomainRequest* request,
+                         v1::Domain* response) override;
+  grpc::Status ListDomains(grpc::ServerContext*,
+                           const v1::ListDomainsRequest* request,
+                           v1::ListDomainsResponse* response) override;
+
+  grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest* request,
+                       v1::ConnectResponse* response) override;
+  grpc::Status Disconnect(grpc::ServerContext*,
+                          const v1::DisconnectRequest* request,
+                          v1::DisconnectResponse* response) override;
+  grpc::Status ListCables(grpc::ServerContext*,
+                          const v1::ListCablesRequest* request,
+                          v1::ListCablesResponse* response) override;
+  grpc::Status Explain(grpc::ServerContext*, const v1::ExplainRequest* request,
+                       v1::Explanation* response) override;
+
+  grpc::Status ListRings(grpc::ServerContext*,
+                         const v1::ListRingsRequest* request,
+                         v1::ListRingsResponse* response) override;
+  grpc::Status GetStats(grpc::ServerContext*,
+                        const v1::GetStatsRequest* request,
+                        v1::Stats* response) override;
+
+  grpc::Status LoadPolicy(grpc::ServerContext*,
+                          const v1::LoadPolicyRequest* request,
+                          v1::PolicyInfo* response) override;
+  grpc::Status GetPolicy(grpc::ServerContext*,
+                         const v1::GetPolicyRequest* request,
+                         v1::PolicyInfo* response) override;
+  grpc::Status Relabel(grpc::ServerContext*, const v1::RelabelRequest* request,
+                       v1::Domain* response) override;
+  grpc::Status GetAudit(grpc::ServerContext*,
+                        const v1::GetAuditRequest* request,
+                        v1::AuditLog* response) override;
+
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status GetTopology(grpc::ServerContext*,
+                           const v1::GetTopologyRequest* request,
+                           v1::Topology* response) override;
+  grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
+                     v1::ApplyResponse* response) override;
+
+ private:
+  // The cable end a request names: a live domain's port or the parent's.
+  absl::StatusOr<implicit_dest::Endpoint> ResolveEndpoint(
+      const v1::Endpoint& e, absl::string_view role);
+  absl::StatusOr<domid_t> ResolveDomain(const v1::DomainRef& ref,
+                                        absl::string_view role);
+  v1::Cable CableToProto(const implicit_dest::Cable& cable);
+  v1::PolicyInfo PolicyInfoNow();
+
+  Platform& platform_;
+  const TopologyInfo topology_;
+};
+
+// absl and gRPC share the canonical code numbering.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace argo::toolstack
+
+#endif  // TOOLSTACK_API_TOOLSTACK_SERVICE_H_

@@ -1,0 +1,154 @@
+#include "toolstack_api/unix_listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace argo::toolstack {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+std::string DefaultSocketPath() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && runtime[0] == '/') {
+    return absl::StrCat(runtime, "/argo/argo-hv.sock");
+  }
+  return "/run/argo/argo-hv.sock";
+}
+
+absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Open(
+    const std::string& path, std::vector<uid_t> allowed_uids) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path \"", path, "\" is empty or longer than ",
+                     sizeof(addr.sun_path) - 1, " bytes"));
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    const std::string dir = path.substr(0, slash);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Errno("cannot create the directory", dir);
+    }
+  }
+  const std::string lock_path = path + ".lock";
+  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return Errno("cannot open", lock_path);
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    close(lock_fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another argo-hv is serving ", path,
+        " (it holds ", lock_path, "); stop it or choose --socket"));
+  }
+  // We own the path: whatever socket is there was left by a dead daemon.
+  unlink(path.c_str());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    close(lock_fd);
+    return Errno("cannot create a socket for", path);
+  }
+  // Owner-only from the moment it exists (no window with a wider mode).
+  const mode_t old_umask = umask(0177);
+  const int bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old_umask);
+  if (bound != 0 || chmod(path.c_str(), 0600) != 0 || listen(fd, 64) != 0) {
+    absl::Status s = Errno("cannot listen on", path);
+    close(fd);
+    unlink(path.c_str());
+    close(lock_fd);
+    return s;
+  }
+  int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) {
+    absl::Status s = Errno("cannot create an eventfd for", path);
+    close(fd);
+    unlink(path.c_str());
+    close(lock_fd);
+    return s;
+  }
+  return std::unique_ptr<UnixListener>(new UnixListener(
+      path, std::move(allowed_uids), lock_fd, fd, stop_fd));
+}
+
+UnixListener::UnixListener(std::string path, std::vector<uid_t> allowed,
+                           int lock_fd, int listen_fd, int stop_fd)
+    : path_(std::move(path)),
+      allowed_uids_(std::move(allowed)),
+      lock_fd_(lock_fd),
+      listen_fd_(listen_fd),
+      stop_fd_(stop_fd) {}
+
+UnixListener::~UnixListener() {
+  Stop();
+  close(listen_fd_);
+  close(stop_fd_);
+  unlink(path_.c_str());
+  // The lock file stays (removing it would race a starting daemon); the
+  // lock goes with the fd.
+  close(lock_fd_);
+}
+
+bool UnixListener::Allowed(uid_t uid) const {
+  return uid == geteuid() ||
+         std::find(allowed_uids_.begin(), allowed_uids_.end(), uid) !=
+             allowed_uids_.end();
+}
+
+void UnixListener::Start(OnConnection on_connection, OnRefused on_refused) {
+  thread_ = std::thread(&UnixListener::AcceptLoop, this,
+                        std::move(on_connection), std::move(on_refused));
+}
+
+void UnixListener::Stop() {
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
+  thread_.join();
+}
+
+void UnixListener::AcceptLoop(OnConnection on_connection,
+                              OnRefused on_refused) {
+  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;  // EMFILE, ECONNABORTED...: keep serving others
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        !Allowed(cred.uid)) {
+      on_refused(PeerCredentials{cred.pid, cred.uid, cred.gid});
+      close(fd);
+      continue;
+    }
+    on_connection(fd);
+  }
+}
+
+}  // namespace argo::toolstack
