@@ -25,7 +25,11 @@
 #include "toolstack_api/version.h"
 
 namespace argo::toolstack {
+absl::string_view DefaultConfigText();  // configs/default.textproto
+
 namespace {
+
+constexpr char kEmbeddedConfig[] = "@default";
 
 constexpr char kUsage[] =
     "usage: argo-hv [options]\n"
@@ -37,7 +41,8 @@ constexpr char kUsage[] =
     "  --socket PATH      the socket (default $XDG_RUNTIME_DIR/argo/argo-hv.sock\n"
     "                     or /run/argo/argo-hv.sock); mode 0600\n"
     "  --config FILE      apply this boot configuration (argo.config.v1 text\n"
-    "                     format) before serving; a bad file stops the start\n"
+    "                     format) before serving; a bad file stops the start.\n"
+    "                     @default: the embedded configs/default.textproto\n"
     "  --policy FILE      start with this policy (argo.policy.v1) instead of\n"
     "                     the embedded default\n"
     "  --allow-uid UID    also serve this uid (repeatable; the daemon's own uid\n"
@@ -129,9 +134,13 @@ int Main(int argc, char** argv) {
   auto platform = Platform::Create(platform_options);
   if (!platform.ok()) Fail(platform.status());
   if (!flags.config.empty()) {
-    absl::StatusOr<std::string> text = LoadConfigFile(flags.config);
-    if (!text.ok()) Fail(text.status());
-    auto applied = ApplyConfig(**platform, *text, flags.config);
+    absl::StatusOr<ConfigFile> file =
+        flags.config == kEmbeddedConfig
+            ? ConfigFile{std::string(DefaultConfigText()), ""}
+            : LoadConfigFile(flags.config);
+    if (!file.ok()) Fail(file.status());
+    auto applied =
+        ApplyConfig(**platform, file->text, flags.config, file->policy_text);
     if (!applied.ok()) Fail(applied.status());
   }
   // The socket before the server: a second daemon stops here, untouched.

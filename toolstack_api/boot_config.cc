@@ -1,7 +1,5 @@
 #include "toolstack_api/boot_config.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -17,20 +15,6 @@ namespace {
 using config::v1::Config;
 using google::protobuf::TextFormat;
 using policy::Locator;
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::string text;
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is larger than ", kMaxConfigBytes, " bytes"));
-  }
-  return text;
-}
 
 // Same as the status, with the entry's place put in front.
 absl::Status At(const Locator& at, const google::protobuf::Descriptor* type,
@@ -74,13 +58,16 @@ class Undo {
 
 // Checks what can be checked without the live state: sizes, unique names
 // and ids, endpoint syntax, no unresolved policy_file.
-absl::Status CheckStatically(const Config& config, const Locator& at) {
+absl::Status CheckStatically(const Config& config, const Locator& at,
+                             absl::string_view policy_file_text) {
   const auto* type = Config::descriptor();
-  if (config.policy_case() == Config::kPolicyFile) {
+  if (config.policy_case() == Config::kPolicyFile &&
+      policy_file_text.empty()) {
     return at.Error(type, "policy_file", -1,
-                    "policy_file: give the file to argoctl apply or argo-hv "
-                    "--config, which read it (the daemon reads no client "
-                    "paths), or use policy_text");
+                    "policy_file: its content did not come with the "
+                    "configuration (argoctl apply and argo-hv --config read "
+                    "it; the daemon reads no client paths), or use "
+                    "policy_text");
   }
   if (config.domain_size() > kMaxConfigDomains) {
     return at.Error(type, "domain", kMaxConfigDomains,
@@ -139,37 +126,10 @@ absl::StatusOr<implicit_dest::Endpoint> ResolveEnd(Platform& platform,
 
 }  // namespace
 
-absl::StatusOr<std::string> LoadConfigFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadSmallFile(path);
-  if (!text.ok()) return text.status();
-  Config config;
-  TextFormat::ParseInfoTree tree;
-  if (absl::Status s = policy::ParseTextWithLocations(*text, path, &config,
-                                                      &tree);
-      !s.ok()) {
-    return s;
-  }
-  if (config.policy_case() != Config::kPolicyFile) return text;
-  std::string policy_path = config.policy_file();
-  const size_t slash = path.rfind('/');
-  if (!policy_path.empty() && policy_path[0] != '/' &&
-      slash != std::string::npos) {
-    policy_path = path.substr(0, slash + 1) + policy_path;
-  }
-  absl::StatusOr<std::string> policy = ReadSmallFile(policy_path);
-  if (!policy.ok()) {
-    Locator at(path, &tree);
-    return At(at, Config::descriptor(), "policy_file", policy.status());
-  }
-  config.set_policy_text(*std::move(policy));
-  std::string out;
-  TextFormat::PrintToString(config, &out);
-  return out;
-}
-
 absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
                                           absl::string_view text,
-                                          absl::string_view name) {
+                                          absl::string_view name,
+                                          absl::string_view policy_file_text) {
   if (text.size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": larger than ", kMaxConfigBytes, " bytes"));
@@ -182,16 +142,22 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
     return s;
   }
   const Locator at(name, &tree);
-  if (absl::Status s = CheckStatically(config, at); !s.ok()) return s;
+  if (absl::Status s = CheckStatically(config, at, policy_file_text);
+      !s.ok()) {
+    return s;
+  }
 
   AppliedConfig applied;
   Undo undo(platform);
   const auto* type = Config::descriptor();
-  if (config.policy_case() == Config::kPolicyText) {
+  if (config.policy_case() != Config::POLICY_NOT_SET) {
+    const bool from_file = config.policy_case() == Config::kPolicyFile;
+    const std::string field = from_file ? "policy_file" : "policy_text";
     std::string old_text = platform.policy().Text();
-    absl::Status loaded =
-        platform.LoadPolicy(config.policy_text(), absl::StrCat(name, " policy_text"));
-    if (!loaded.ok()) return At(at, type, "policy_text", loaded);
+    absl::Status loaded = platform.LoadPolicy(
+        from_file ? policy_file_text : config.policy_text(),
+        from_file ? config.policy_file() : absl::StrCat(name, " policy_text"));
+    if (!loaded.ok()) return At(at, type, field, loaded);
     undo.PolicyReplaced(std::move(old_text));
   }
   const auto* domain_type = config::v1::Domain::descriptor();

@@ -356,7 +356,8 @@ grpc::Status ToolstackService::Apply(grpc::ServerContext*,
   const std::string name =
       request->name().empty() ? std::string("config") : request->name();
   absl::StatusOr<AppliedConfig> applied =
-      ApplyConfig(platform_, request->config_text(), name);
+      ApplyConfig(platform_, request->config_text(), name,
+                  request->policy_file_text());
   if (!applied.ok()) return ToGrpc(applied.status());
   for (const DomainRecord& record : applied->created) {
     *response->add_created() = DomainToProto(record);

@@ -137,7 +137,8 @@ void UnixListener::AcceptLoop(OnConnection on_connection,
     }
     if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) == 0) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    // gRPC polls the fd itself: it must be non-blocking.
     if (fd < 0) continue;  // EMFILE, ECONNABORTED...: keep serving others
     ucred cred{};
     socklen_t len = sizeof(cred);

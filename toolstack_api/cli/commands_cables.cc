@@ -1,0 +1,118 @@
+// argoctl connect | disconnect | cables | explain
+#include "absl/strings/str_cat.h"
+#include "toolstack_api/cli/command.h"
+#include "toolstack_api/cli/text_table.h"
+#include "toolstack_api/endpoint_text.h"
+
+namespace argo::toolstack::cli {
+namespace {
+
+v1::Endpoint EndpointOrThrow(const std::string& text) {
+  absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
+  if (!e.ok()) throw UsageError{std::string(e.status().message())};
+  return *e;
+}
+
+void PrintCables(std::ostream& out, const char* verb,
+                 const google::protobuf::RepeatedPtrField<v1::Cable>& cables) {
+  for (const v1::Cable& c : cables) {
+    out << verb << " " << FormatEndpoint(c.from()) << " -> "
+        << FormatEndpoint(c.to()) << "\n";
+  }
+}
+
+int Connect(Context& ctx, const Args& args) {
+  v1::ConnectRequest request;
+  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
+  *request.mutable_to() = EndpointOrThrow(args.positional[1]);
+  request.set_one_way(args.Flag("one-way"));
+  return Unary<v1::ConnectRequest, v1::ConnectResponse>(
+      ctx, &v1::Toolstack::Stub::Connect, request,
+      [&](const v1::ConnectResponse& r) {
+        PrintCables(ctx.out(), "cabled", r.installed());
+      });
+}
+
+int Disconnect(Context& ctx, const Args& args) {
+  v1::DisconnectRequest request;
+  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
+  request.set_one_way(args.Flag("one-way"));
+  return Unary<v1::DisconnectRequest, v1::DisconnectResponse>(
+      ctx, &v1::Toolstack::Stub::Disconnect, request,
+      [&](const v1::DisconnectResponse& r) {
+        PrintCables(ctx.out(), "uncabled", r.removed());
+      });
+}
+
+int ListCables(Context& ctx, const Args& args) {
+  v1::ListCablesRequest request;
+  if (!args.positional.empty()) {
+    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
+    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+    *request.mutable_domain() = *ref;
+  }
+  return Unary<v1::ListCablesRequest, v1::ListCablesResponse>(
+      ctx, &v1::Toolstack::Stub::ListCables, request,
+      [&](const v1::ListCablesResponse& r) {
+        TextTable table({"FROM", "TO"});
+        for (const v1::Cable& c : r.cables()) {
+          table.AddRow({FormatEndpoint(c.from()), FormatEndpoint(c.to())});
+        }
+        table.Print(ctx.out());
+      });
+}
+
+int Explain(Context& ctx, const Args& args) {
+  v1::ExplainRequest request;
+  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
+  return Unary<v1::ExplainRequest, v1::Explanation>(
+      ctx, &v1::Toolstack::Stub::Explain, request,
+      [&](const v1::Explanation& e) {
+        std::ostream& out = ctx.out();
+        out << "route:   " << FormatEndpoint(e.from()) << " -> "
+            << (e.has_to() ? FormatEndpoint(e.to()) : "(not cabled)") << "\n";
+        if (e.has_ring()) {
+          const v1::Ring& r = e.ring();
+          out << "ring:    " << (r.owner_name().empty()
+                                     ? absl::StrCat(r.owner())
+                                     : r.owner_name())
+              << ":" << r.port() << " ("
+              << (r.wildcard() ? std::string("any sender")
+                               : absl::StrCat("partner ", r.partner()))
+              << ", " << r.len() << " bytes, " << r.bytes_used() << " used)\n";
+        } else {
+          out << "ring:    (none)\n";
+        }
+        out << "verdict: "
+            << (e.delivered() ? std::string("delivered")
+                              : absl::StrCat("refused with ", e.error()))
+            << "\nreason:  " << e.reason() << "\n";
+      });
+}
+
+}  // namespace
+
+std::vector<Command> CableCommands() {
+  return {
+      {"connect", "FROM TO [--one-way]", "cable FROM's port to TO's port",
+       "FROM, TO: DOMAIN:PORT (a name or an id); TO may be parent:PORT (up to "
+       "the next hypervisor).\nA guest then sends from FROM's port naming "
+       "only that port (DOMID_IMPLICIT) and the hypervisor delivers to TO.\n"
+       "  --one-way  install FROM -> TO only (default: both ways)",
+       {{}, {"one-way"}, 2, 2}, Connect},
+      {"disconnect", "FROM [--one-way]", "remove FROM's cable",
+       "Removes FROM's entry and the entry back to FROM, if it points back.\n"
+       "  --one-way  remove FROM's entry only",
+       {{}, {"one-way"}, 1, 1}, Disconnect},
+      {"cables", "[DOMAIN]", "list cables (those touching DOMAIN)",
+       "One line per table entry: sends from FROM go to TO.",
+       {{}, {}, 0, 1}, ListCables},
+      {"explain", "DOMAIN:PORT",
+       "where would a send from DOMAIN:PORT go, and would it be allowed",
+       "Answers from live state in sendv's own order (cable, domain, policy, "
+       "ring) without sending.",
+       {{}, {}, 1, 1}, Explain},
+  };
+}
+
+}  // namespace argo::toolstack::cli

@@ -1,0 +1,143 @@
+// argoctl domains | domain create | domain destroy | domain show
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "toolstack_api/cli/command.h"
+#include "toolstack_api/cli/text_table.h"
+#include "toolstack_api/endpoint_text.h"
+
+namespace argo::toolstack::cli {
+namespace {
+
+std::string StateName(v1::Domain::State state) {
+  return absl::AsciiStrToLower(v1::Domain::State_Name(state));
+}
+
+std::string Memory(uint64_t frames) {
+  const uint64_t kib = frames * 4;
+  return kib % 1024 == 0 ? absl::StrCat(kib / 1024, "M") : absl::StrCat(kib, "K");
+}
+
+void PrintDomainTable(std::ostream& out,
+                      const google::protobuf::RepeatedPtrField<v1::Domain>& ds) {
+  TextTable table({"ID", "NAME", "LABEL", "STATE", "MEMORY", "RINGS", "SENT",
+                   "RECEIVED", "EAGAIN", "DENIED"});
+  for (const v1::Domain& d : ds) {
+    table.AddRow({absl::StrCat(d.id()), d.name(), d.label(),
+                  StateName(d.state()), Memory(d.memory_frames()),
+                  absl::StrCat(d.ring_count()),
+                  absl::StrCat(d.counters().messages_sent()),
+                  absl::StrCat(d.counters().messages_received()),
+                  absl::StrCat(d.counters().eagain()),
+                  absl::StrCat(d.counters().denials())});
+  }
+  table.Print(out);
+}
+
+void PrintDomain(std::ostream& out, const v1::Domain& d) {
+  const v1::DomainCounters& c = d.counters();
+  out << "id:        " << d.id() << "\n"
+      << "name:      " << d.name() << "\n"
+      << "label:     " << d.label() << "\n"
+      << "state:     " << StateName(d.state()) << "\n"
+      << "memory:    " << Memory(d.memory_frames()) << " ("
+      << d.memory_frames() << " frames)\n"
+      << "argo:      " << (d.argo_enabled() ? "enabled" : "disabled") << "\n"
+      << "rings:     " << d.ring_count() << "\n"
+      << "sent:      " << c.messages_sent() << " messages, " << c.bytes_sent()
+      << " bytes, " << c.eagain() << " EAGAIN\n"
+      << "received:  " << c.messages_received() << " messages, "
+      << c.bytes_received() << " bytes\n"
+      << "denials:   " << c.denials() << "\n";
+}
+
+v1::DomainRef RefOrThrow(const std::string& text) {
+  absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(text);
+  if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+  return *ref;
+}
+
+int ListDomains(Context& ctx, const Args&) {
+  return Unary<v1::ListDomainsRequest, v1::ListDomainsResponse>(
+      ctx, &v1::Toolstack::Stub::ListDomains, v1::ListDomainsRequest(),
+      [&](const v1::ListDomainsResponse& r) {
+        PrintDomainTable(ctx.out(), r.domains());
+      });
+}
+
+int CreateDomain(Context& ctx, const Args& args) {
+  v1::CreateDomainRequest request;
+  request.set_name(args.positional[0]);
+  if (!args.Value("id").empty()) {
+    uint32_t id = 0;
+    if (!absl::SimpleAtoi(args.Value("id"), &id)) {
+      throw UsageError{"--id takes a number"};
+    }
+    request.set_id(id);
+  }
+  if (!args.Value("memory").empty()) {
+    uint64_t frames = 0;
+    if (!absl::SimpleAtoi(args.Value("memory"), &frames) || frames == 0) {
+      throw UsageError{"--memory takes a positive number of 4 KiB frames"};
+    }
+    request.set_memory_frames(frames);
+  }
+  request.set_label(args.Value("label"));
+  request.set_argo_disabled(args.Flag("no-argo"));
+  return Unary<v1::CreateDomainRequest, v1::CreateDomainResponse>(
+      ctx, &v1::Toolstack::Stub::CreateDomain, request,
+      [&](const v1::CreateDomainResponse& r) {
+        ctx.out() << "created domain " << r.domain().name() << " (id "
+                  << r.domain().id() << ", label " << r.domain().label()
+                  << ")\nattach token: " << r.attach_token() << "\n";
+      });
+}
+
+int DestroyDomain(Context& ctx, const Args& args) {
+  v1::DestroyDomainRequest request;
+  *request.mutable_domain() = RefOrThrow(args.positional[0]);
+  return Unary<v1::DestroyDomainRequest, v1::DestroyDomainResponse>(
+      ctx, &v1::Toolstack::Stub::DestroyDomain, request,
+      [&](const v1::DestroyDomainResponse&) {
+        ctx.out() << "destroyed domain " << args.positional[0] << "\n";
+      });
+}
+
+int ShowDomain(Context& ctx, const Args& args) {
+  v1::GetDomainRequest request;
+  *request.mutable_domain() = RefOrThrow(args.positional[0]);
+  return Unary<v1::GetDomainRequest, v1::Domain>(
+      ctx, &v1::Toolstack::Stub::GetDomain, request,
+      [&](const v1::Domain& d) { PrintDomain(ctx.out(), d); });
+}
+
+}  // namespace
+
+std::vector<Command> DomainCommands() {
+  return {
+      {"domains", "", "list the domains",
+       "Columns: id, name, policy label, state, memory, rings registered, "
+       "messages sent and received, sends refused with EAGAIN, operations "
+       "the policy denied.",
+       {}, ListDomains},
+      {"domain create",
+       "NAME [--id N] [--memory FRAMES] [--label TYPE] [--no-argo]",
+       "create a domain",
+       "NAME: 1-64 of a-z 0-9 - _, starting with a letter or digit, not all "
+       "digits, not \"parent\".\n"
+       "  --id N           its domid (default: the lowest free id above 0)\n"
+       "  --memory FRAMES  its memory in 4 KiB frames (default 256 = 1 MiB)\n"
+       "  --label TYPE     its policy type (default: the policy's default)\n"
+       "  --no-argo        create it without Argo\n"
+       "Prints the attach token a guest process presents to run as it.",
+       {{"id", "memory", "label"}, {"no-argo"}, 1, 1}, CreateDomain},
+      {"domain destroy", "DOMAIN", "destroy a domain",
+       "DOMAIN: a name or an id. Its rings, waits, cables and label go with "
+       "it.",
+       {{}, {}, 1, 1}, DestroyDomain},
+      {"domain show", "DOMAIN", "show one domain", "DOMAIN: a name or an id.",
+       {{}, {}, 1, 1}, ShowDomain},
+  };
+}
+
+}  // namespace argo::toolstack::cli

@@ -1,0 +1,203 @@
+// argoctl rings | stats | watch | topology | apply
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "toolstack_api/cli/command.h"
+#include "toolstack_api/cli/text_table.h"
+#include "toolstack_api/config_file.h"
+#include "toolstack_api/endpoint_text.h"
+
+namespace argo::toolstack::cli {
+namespace {
+
+int ListRings(Context& ctx, const Args& args) {
+  v1::ListRingsRequest request;
+  if (!args.positional.empty()) {
+    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
+    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+    *request.mutable_domain() = *ref;
+  }
+  return Unary<v1::ListRingsRequest, v1::ListRingsResponse>(
+      ctx, &v1::Toolstack::Stub::ListRings, request,
+      [&](const v1::ListRingsResponse& r) {
+        TextTable table({"OWNER", "PORT", "PARTNER", "LEN", "USED", "WAITERS",
+                         "MSGS_IN", "BYTES_IN", "EAGAIN"});
+        for (const v1::Ring& ring : r.rings()) {
+          table.AddRow(
+              {ring.owner_name().empty() ? absl::StrCat(ring.owner())
+                                         : ring.owner_name(),
+               absl::StrCat(ring.port()),
+               ring.wildcard() ? std::string("any")
+                               : absl::StrCat(ring.partner()),
+               absl::StrCat(ring.len()), absl::StrCat(ring.bytes_used()),
+               absl::StrCat(ring.waiters()), absl::StrCat(ring.messages_in()),
+               absl::StrCat(ring.bytes_in()), absl::StrCat(ring.eagain())});
+        }
+        table.Print(ctx.out());
+      });
+}
+
+int Stats(Context& ctx, const Args&) {
+  return Unary<v1::GetStatsRequest, v1::Stats>(
+      ctx, &v1::Toolstack::Stub::GetStats, v1::GetStatsRequest(),
+      [&](const v1::Stats& s) {
+        std::ostream& out = ctx.out();
+        out << "domains: " << s.domains() << "  rings: " << s.rings()
+            << "  cables: " << s.cables() << "  denials: " << s.denials()
+            << "\n";
+        for (const auto& [permission, count] : s.denials_by_permission()) {
+          out << "  denied " << permission << ": " << count << "\n";
+        }
+        TextTable table({"DOMAIN", "SENT", "BYTES_SENT", "RECEIVED",
+                         "BYTES_RECEIVED", "EAGAIN", "DENIED"});
+        for (const v1::Domain& d : s.per_domain()) {
+          const v1::DomainCounters& c = d.counters();
+          table.AddRow({d.name(), absl::StrCat(c.messages_sent()),
+                        absl::StrCat(c.bytes_sent()),
+                        absl::StrCat(c.messages_received()),
+                        absl::StrCat(c.bytes_received()),
+                        absl::StrCat(c.eagain()), absl::StrCat(c.denials())});
+        }
+        table.Print(out);
+      });
+}
+
+int Watch(Context& ctx, const Args& args) {
+  v1::WatchRequest request;
+  auto it = args.values.find("kind");
+  if (it != args.values.end()) {
+    for (const std::string& name : it->second) {
+      v1::Event::Kind kind;
+      if (!v1::Event::Kind_Parse(absl::AsciiStrToUpper(name), &kind) ||
+          kind == v1::Event::KIND_UNSPECIFIED) {
+        throw UsageError{absl::StrCat(
+            "unknown event kind ", name,
+            " (domain_created, domain_destroyed, ring_registered, "
+            "ring_unregistered, cable_changed, policy_loaded, access_denied)")};
+      }
+      request.add_kinds(kind);
+    }
+  }
+  if (!args.Value("domain").empty()) {
+    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.Value("domain"));
+    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+    *request.mutable_domain() = *ref;
+  }
+  uint64_t count = 0;  // 0: until the deadline
+  if (!args.Value("count").empty() &&
+      !absl::SimpleAtoi(args.Value("count"), &count)) {
+    throw UsageError{"--count takes a number"};
+  }
+  double seconds = 86400;
+  if (!args.Value("for").empty() &&
+      (!absl::SimpleAtod(args.Value("for"), &seconds) || seconds <= 0)) {
+    throw UsageError{"--for takes a positive number of seconds"};
+  }
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(seconds)));
+  std::unique_ptr<grpc::ClientReader<v1::Event>> reader =
+      ctx.stub().Watch(&call, request);
+  // Subscribed once the headers arrive: say so, for scripts that then act.
+  reader->WaitForInitialMetadata();
+  if (!ctx.json()) ctx.err() << "argoctl: watching\n";
+  v1::Event event;
+  uint64_t seen = 0;
+  while ((count == 0 || seen < count) && reader->Read(&event)) {
+    ++seen;
+    if (ctx.json()) {
+      ctx.PrintJson(event, /*one_line=*/true);
+    } else {
+      ctx.out() << absl::FormatTime("%H:%M:%E3S",
+                                    absl::FromUnixNanos(event.unix_nanos()),
+                                    absl::UTCTimeZone())
+                << "  " << absl::AsciiStrToLower(v1::Event::Kind_Name(event.kind()))
+                << "  " << event.summary() << "\n";
+    }
+    ctx.out().flush();
+  }
+  if (count != 0 && seen == count) {
+    call.TryCancel();
+    reader->Finish().IgnoreError();
+    return kOk;
+  }
+  grpc::Status status = reader->Finish();
+  // Running out the --for window is how a bounded watch ends.
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      !args.Value("for").empty()) {
+    return kOk;
+  }
+  return status.ok() ? kOk : ctx.Failed(status);
+}
+
+int Topology(Context& ctx, const Args&) {
+  return Unary<v1::GetTopologyRequest, v1::Topology>(
+      ctx, &v1::Toolstack::Stub::GetTopology, v1::GetTopologyRequest(),
+      [&](const v1::Topology& t) {
+        ctx.out() << "level:    " << t.level() << "\n"
+                  << "parent:   " << (t.parent().empty() ? "(none)" : t.parent())
+                  << "\n";
+        if (!t.parent().empty()) {
+          ctx.out() << "domid at parent: " << t.domid_at_parent() << "\n";
+        }
+        ctx.out() << "children: "
+                  << (t.children().empty()
+                          ? std::string("(none)")
+                          : absl::StrJoin(t.children(), ", "))
+                  << "\n";
+      });
+}
+
+int Apply(Context& ctx, const Args& args) {
+  absl::StatusOr<ConfigFile> file = LoadConfigFile(args.positional[0]);
+  if (!file.ok()) {
+    ctx.err() << "argoctl: " << file.status().message() << "\n";
+    return kUsageError;
+  }
+  v1::ApplyRequest request;
+  request.set_config_text(file->text);
+  request.set_policy_file_text(file->policy_text);
+  request.set_name(args.positional[0]);
+  return Unary<v1::ApplyRequest, v1::ApplyResponse>(
+      ctx, &v1::Toolstack::Stub::Apply, request,
+      [&](const v1::ApplyResponse& r) {
+        for (const v1::Domain& d : r.created()) {
+          ctx.out() << "created domain " << d.name() << " (id " << d.id()
+                    << ", " << d.label() << ")\n";
+        }
+        for (const v1::Cable& c : r.installed()) {
+          ctx.out() << "cabled " << FormatEndpoint(c.from()) << " -> "
+                    << FormatEndpoint(c.to()) << "\n";
+        }
+      });
+}
+
+}  // namespace
+
+std::vector<Command> LevelCommands() {
+  return {
+      {"rings", "[DOMAIN]", "list rings: an ss for Argo",
+       "Columns: owner, port, partner (or any), length, bytes in use, "
+       "waiting senders, messages and bytes received, EAGAIN refusals.",
+       {{}, {}, 0, 1}, ListRings},
+      {"stats", "", "level and per-domain statistics", "", {}, Stats},
+      {"watch", "[--kind KIND]... [--domain DOMAIN] [--count N] [--for SECONDS]",
+       "stream events as they happen",
+       "KIND: domain_created, domain_destroyed, ring_registered, "
+       "ring_unregistered, cable_changed, policy_loaded, access_denied.\n"
+       "  --count N      stop after N events\n"
+       "  --for SECONDS  stop after SECONDS (default one day)\n"
+       "With --json, one JSON object per line.",
+       {{"kind", "domain", "count", "for"}, {}, 0, 0}, Watch},
+      {"topology", "", "this level's place among hypervisors", "", {},
+       Topology},
+      {"apply", "CONFIG", "apply a boot configuration (all or nothing)",
+       "CONFIG: argo.config.v1 text format (see configs/). A policy_file in "
+       "it is read here, relative to CONFIG. A bad file changes nothing and "
+       "the error names its line and field.",
+       {{}, {}, 1, 1}, Apply},
+  };
+}
+
+}  // namespace argo::toolstack::cli

@@ -1,0 +1,107 @@
+// argoctl policy load | show | relabel | audit
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "toolstack_api/cli/command.h"
+#include "toolstack_api/cli/text_table.h"
+#include "toolstack_api/endpoint_text.h"
+
+namespace argo::toolstack::cli {
+namespace {
+
+std::string ReadFileOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError{absl::StrCat("cannot read ", path)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void PrintPolicySummary(std::ostream& out, const v1::PolicyInfo& p) {
+  out << "policy generation " << p.generation() << "; types: "
+      << absl::StrJoin(p.types(), ", ") << "\n";
+}
+
+int Load(Context& ctx, const Args& args) {
+  v1::LoadPolicyRequest request;
+  request.set_text(ReadFileOrThrow(args.positional[0]));
+  request.set_name(args.positional[0]);
+  return Unary<v1::LoadPolicyRequest, v1::PolicyInfo>(
+      ctx, &v1::Toolstack::Stub::LoadPolicy, request,
+      [&](const v1::PolicyInfo& p) {
+        ctx.out() << "loaded " << args.positional[0] << ": ";
+        PrintPolicySummary(ctx.out(), p);
+      });
+}
+
+int Show(Context& ctx, const Args&) {
+  return Unary<v1::GetPolicyRequest, v1::PolicyInfo>(
+      ctx, &v1::Toolstack::Stub::GetPolicy, v1::GetPolicyRequest(),
+      [&](const v1::PolicyInfo& p) {
+        ctx.out() << "# ";
+        PrintPolicySummary(ctx.out(), p);
+        ctx.out() << p.text();
+      });
+}
+
+int Relabel(Context& ctx, const Args& args) {
+  v1::RelabelRequest request;
+  absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
+  if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+  *request.mutable_domain() = *ref;
+  request.set_label(args.positional[1]);
+  return Unary<v1::RelabelRequest, v1::Domain>(
+      ctx, &v1::Toolstack::Stub::Relabel, request, [&](const v1::Domain& d) {
+        ctx.out() << "domain " << d.name() << " (id " << d.id()
+                  << ") is now " << d.label() << "\n";
+      });
+}
+
+int Audit(Context& ctx, const Args& args) {
+  v1::GetAuditRequest request;
+  if (!args.Value("max").empty()) {
+    uint32_t max = 0;
+    if (!absl::SimpleAtoi(args.Value("max"), &max)) {
+      throw UsageError{"--max takes a number"};
+    }
+    request.set_max(max);
+  }
+  return Unary<v1::GetAuditRequest, v1::AuditLog>(
+      ctx, &v1::Toolstack::Stub::GetAudit, request,
+      [&](const v1::AuditLog& log) {
+        TextTable table({"SEQ", "TIME", "SOURCE", "TARGET", "PERMISSION",
+                         "HOOK"});
+        for (const v1::Denial& d : log.denials()) {
+          table.AddRow(
+              {absl::StrCat(d.sequence()),
+               absl::FormatTime("%H:%M:%E3S", absl::FromUnixNanos(d.unix_nanos()),
+                                absl::UTCTimeZone()),
+               absl::StrCat(d.source(), " (", d.source_type(), ")"),
+               absl::StrCat(d.target(), " (", d.target_type(), ")"),
+               d.permission(), d.hook()});
+        }
+        table.Print(ctx.out());
+        ctx.out() << log.total() << " denials since start\n";
+      });
+}
+
+}  // namespace
+
+std::vector<Command> PolicyCommands() {
+  return {
+      {"policy load", "FILE", "replace the policy (argo.policy.v1 text)",
+       "Atomic: a bad file changes nothing and the error names its line.",
+       {{}, {}, 1, 1}, Load},
+      {"policy show", "", "print the policy in force", "", {}, Show},
+      {"policy relabel", "DOMAIN TYPE", "give DOMAIN the policy type TYPE", "",
+       {{}, {}, 2, 2}, Relabel},
+      {"policy audit", "[--max N]", "recent denials (at most 1024 are kept)",
+       "", {{"max"}, {}, 0, 0}, Audit},
+  };
+}
+
+}  // namespace argo::toolstack::cli
