@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
+#include "implicit_dest/policy/compiled_policy.h"
 #include "implicit_dest/policy/text_errors.h"
 #include "toolstack_api/convert.h"
 #include "toolstack_api/endpoint_text.h"
@@ -110,6 +111,49 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
   return absl::OkStatus();
 }
 
+// Checks the domains against the live level and the policy they will be
+// labelled under, before anything changes: names and ids free, labels
+// declared. (Apply still undoes its steps if something changes under it.)
+absl::Status CheckAgainstLevel(Platform& platform, const Config& config,
+                               const Locator& at,
+                               absl::string_view policy_file_text) {
+  const auto* type = Config::descriptor();
+  const std::string policy_text =
+      config.policy_case() == Config::kPolicyText ? config.policy_text()
+      : config.policy_case() == Config::kPolicyFile
+          ? std::string(policy_file_text)
+          : platform.policy().Text();
+  auto policy = policy::CompiledPolicy::Compile(policy_text, "policy");
+  const auto* domain_type = config::v1::Domain::descriptor();
+  for (int i = 0; i < config.domain_size(); ++i) {
+    const config::v1::Domain& d = config.domain(i);
+    const Locator d_at = at.Nested(type->FindFieldByName("domain"), i);
+    if (platform.Resolve(d.name()).ok()) {
+      return absl::AlreadyExistsError(
+          d_at.Error(domain_type, "name", -1,
+                     absl::StrCat("domain.name: a domain named \"", d.name(),
+                                  "\" exists"))
+              .message());
+    }
+    if (d.id() != 0 && d.id() <= 0xFFFF &&
+        platform.Resolve(static_cast<domid_t>(d.id())).ok()) {
+      return absl::AlreadyExistsError(
+          d_at.Error(domain_type, "id", -1,
+                     absl::StrCat("domain.id: domid ", d.id(), " is in use"))
+              .message());
+    }
+    // A policy that does not compile is reported when it is loaded.
+    if (policy.ok() && !d.label().empty() &&
+        (!(*policy)->TypeIndex(d.label()).has_value() ||
+         *(*policy)->TypeIndex(d.label()) == (*policy)->xen_index())) {
+      return d_at.Error(domain_type, "label", -1,
+                        absl::StrCat("domain.label: type \"", d.label(),
+                                     "\" is not declared by the policy"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<implicit_dest::Endpoint> ResolveEnd(Platform& platform,
                                                    const std::string& text) {
   absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
@@ -143,6 +187,12 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
   }
   const Locator at(name, &tree);
   if (absl::Status s = CheckStatically(config, at, policy_file_text);
+      !s.ok()) {
+    return s;
+  }
+
+  if (absl::Status s =
+          CheckAgainstLevel(platform, config, at, policy_file_text);
       !s.ok()) {
     return s;
   }

@@ -1,0 +1,175 @@
+// The boot configuration (DESIGN §6): the shipped examples apply; a bad
+// file is rejected whole with its line, column and field; a failure part
+// way through leaves the level exactly as it was (domains, cables, policy).
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/testing/runfiles.h"
+#include "toolstack_api/boot_config.h"
+
+namespace argo::toolstack {
+namespace {
+
+class BootConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto platform = Platform::Create({});
+    ASSERT_TRUE(platform.ok());
+    platform_ = *std::move(platform);
+  }
+  std::string State() {
+    std::string s;
+    for (const DomainRecord& d : platform_->ListDomains()) {
+      absl::StrAppend(&s, d.id, "=", d.name, "/", d.label, ";");
+    }
+    for (const auto& c : platform_->table().List()) {
+      absl::StrAppend(&s, implicit_dest::EndpointName(c.from), ">",
+                      implicit_dest::EndpointName(c.to), ";");
+    }
+    absl::StrAppend(&s, platform_->policy().generation(), ":",
+                    platform_->policy().Text());
+    return s;
+  }
+  // Applies `text`; expects failure with `code` and each of `words` in the
+  // message, and the state as before.
+  void ExpectRejected(const std::string& text, absl::StatusCode code,
+                      std::vector<std::string> words) {
+    const std::string before = State();
+    auto applied = ApplyConfig(*platform_, text, "boot.textproto", "");
+    ASSERT_FALSE(applied.ok()) << text;
+    EXPECT_EQ(applied.status().code(), code) << applied.status();
+    for (const std::string& w : words) {
+      EXPECT_NE(applied.status().message().find(w), std::string::npos)
+          << applied.status() << " lacks " << w;
+    }
+    EXPECT_EQ(State(), before) << "rejected configuration left changes";
+  }
+
+  std::unique_ptr<Platform> platform_;
+};
+
+TEST_F(BootConfigTest, TheDefaultConfigurationApplies) {
+  auto applied = ApplyConfig(
+      *platform_, testing::ReadRunfile("configs/default.textproto"),
+      "default.textproto", "");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->created.size(), 3u);
+  EXPECT_EQ(applied->installed.size(), 5u);  // two cables both ways, one not
+  EXPECT_EQ(platform_->Resolve(std::string("storage")).value(), 1);
+  EXPECT_EQ(platform_->GetDomain(domid_t{1})->info.memory_frames, 1024u);
+  auto to = platform_->table().Lookup({2, 7});
+  ASSERT_TRUE(to.has_value());
+  EXPECT_EQ(*to, (implicit_dest::Endpoint{1, 80}));
+  EXPECT_FALSE(platform_->table().Lookup({3, 9}).has_value());  // one way
+}
+
+TEST_F(BootConfigTest, TheStrictExampleAppliesWithItsPolicyFile) {
+  // LoadConfigFile reads policy_file relative to the configuration.
+  char dir[] = "/tmp/argo-config-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string sub = absl::StrCat(dir, "/configs");
+  ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(absl::StrCat(dir, "/implicit_dest").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(absl::StrCat(dir, "/implicit_dest/policy").c_str(), 0700), 0);
+  std::ofstream(sub + "/strict.textproto")
+      << testing::ReadRunfile("configs/strict.textproto");
+  std::ofstream(absl::StrCat(dir, "/implicit_dest/policy/strict.textproto"))
+      << testing::StrictPolicyText();
+  auto file = LoadConfigFile(sub + "/strict.textproto");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->policy_text, testing::StrictPolicyText());
+  auto applied = ApplyConfig(*platform_, file->text, "strict", file->policy_text);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(platform_->policy().Label(1), "storage_t");
+  EXPECT_EQ(platform_->policy().Label(2), "client_t");
+  EXPECT_EQ(platform_->policy().generation(), 2u);
+
+  // A missing policy file is named with the line that names it.
+  std::ofstream(sub + "/missing.textproto")
+      << "# comment\npolicy_file: \"nowhere.textproto\"\n";
+  auto missing = LoadConfigFile(sub + "/missing.textproto");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing.textproto:2:"),
+            std::string::npos)
+      << missing.status();
+  EXPECT_NE(missing.status().message().find("nowhere.textproto"),
+            std::string::npos);
+  system(absl::StrCat("rm -rf ", dir).c_str());
+}
+
+TEST_F(BootConfigTest, BadFilesAreRejectedWholeWithTheirPlace) {
+  ASSERT_TRUE(platform_->CreateDomain({.name = "existing", .id = 5}).ok());
+  const absl::StatusCode invalid = absl::StatusCode::kInvalidArgument;
+  ExpectRejected("domain { name: \"a\" }\ndomain { nmae: \"b\" }\n", invalid,
+                 {"boot.textproto:2:", "nmae"});
+  ExpectRejected("domain { name: \"a\" }\ndomain {\n  name: \"a\"\n}\n",
+                 invalid, {"boot.textproto:3:3", "domain.name", "twice"});
+  ExpectRejected("domain { name: \"a\" id: 4 }\ndomain { name: \"b\" id: 4 }\n",
+                 invalid, {"boot.textproto:2:", "domain.id"});
+  ExpectRejected("cable { from: \"a\" to: \"b:1\" }\n", invalid,
+                 {"boot.textproto:1:9", "cable.from", "DOMAIN:PORT"});
+  ExpectRejected("cable { from: \"a:1\" to: \"b:99999999999\" }\n", invalid,
+                 {"boot.textproto:1:", "cable.to", "port"});
+  ExpectRejected("policy_text: \"types: [\"\n", invalid,
+                 {"boot.textproto:1:", "policy_text"});
+  ExpectRejected("policy_file: \"p.textproto\"\n", invalid,
+                 {"boot.textproto:1:", "policy_file"});
+  // Failures while applying undo what came before them.
+  ExpectRejected(
+      "domain { name: \"fresh1\" }\n"
+      "domain { name: \"fresh2\" }\n"
+      "domain { name: \"existing\" }\n",
+      absl::StatusCode::kAlreadyExists, {"boot.textproto:3:", "existing"});
+  ExpectRejected(
+      "domain { name: \"fresh\" label: \"nope_t\" }\n", invalid,
+      {"boot.textproto:1:", "nope_t"});
+  ExpectRejected(
+      "domain { name: \"fresh\" }\n"
+      "cable { from: \"fresh:1\" to: \"existing:2\" }\n"
+      "cable { from: \"existing:3\" to: \"ghost:4\" }\n",
+      absl::StatusCode::kNotFound, {"boot.textproto:3:", "ghost"});
+  ExpectRejected(
+      "domain { name: \"fresh\" }\n"
+      "cable { from: \"fresh:1\" to: \"existing:2\" }\n"
+      "cable { from: \"existing:2\" to: \"fresh:5\" }\n",
+      absl::StatusCode::kAlreadyExists, {"boot.textproto:3:"});
+  // A policy change is undone too (the labelled domain cannot be kept).
+  ExpectRejected(
+      "policy_text: \"types: \\\"x_t\\\" default_type: \\\"x_t\\\"\"\n"
+      "domain { name: \"fresh\" label: \"domain_t\" }\n",
+      invalid, {"boot.textproto:2:", "domain_t"});
+  ExpectRejected(std::string(kMaxConfigBytes + 1, ' '), invalid,
+                 {"larger than"});
+}
+
+TEST_F(BootConfigTest, ALateFailureRestoresThePolicy) {
+  ASSERT_TRUE(platform_->CreateDomain({.name = "existing", .id = 5}).ok());
+  ASSERT_TRUE(platform_->Connect({5, 2}, {5, 3}, true).ok());
+  const std::string text_before = platform_->policy().Text();
+  const uint64_t generation = platform_->policy().generation();
+  // The policy loads, the domain is created, then the cable collides.
+  auto applied = ApplyConfig(
+      *platform_,
+      "policy_text: \"types: \\\"x_t\\\" default_type: \\\"x_t\\\" "
+      "allow { source: \\\"*\\\" target: \\\"*\\\" permissions: [ENABLE] }\"\n"
+      "domain { name: \"fresh\" }\n"
+      "cable { from: \"fresh:1\" to: \"existing:2\" }\n",
+      "boot.textproto", "");
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kAlreadyExists)
+      << applied.status();
+  EXPECT_NE(applied.status().message().find("boot.textproto:3:"),
+            std::string::npos);
+  EXPECT_FALSE(platform_->Resolve(std::string("fresh")).ok());
+  EXPECT_EQ(platform_->policy().Text(), text_before);
+  // Loaded and restored: two generations on, which watchers saw.
+  EXPECT_EQ(platform_->policy().generation(), generation + 2);
+}
+
+}  // namespace
+}  // namespace argo::toolstack
