@@ -1,0 +1,348 @@
+// End to end (DESIGN §6): argo-hv started as a process, driven by argoctl
+// over the real unix socket, human tables and --json parsed and checked;
+// the socket's guards (owner-only mode, SO_PEERCRED, one daemon per
+// socket), clean shutdown, bad configurations, exit codes, completion.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
+#include "toolstack_api/toolstack.pb.h"
+
+namespace argo::toolstack {
+namespace {
+
+using testing::Daemon;
+using testing::RunProcess;
+using testing::RunResult;
+
+constexpr int kNobody = 65534;
+
+template <typename Message>
+Message FromJson(const std::string& json) {
+  Message m;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &m);
+  EXPECT_TRUE(status.ok()) << status << "\n" << json;
+  return m;
+}
+
+// Rows of a human table, split on runs of spaces; row 0 is the header.
+std::vector<std::vector<std::string>> Table(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    rows.push_back(absl::StrSplit(line, ' ', absl::SkipEmpty()));
+  }
+  return rows;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Not under TEST_TMPDIR: too long for a socket path.
+    char dir[] = "/tmp/argo-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    chmod(dir, 0755);  // so a dropped-uid child can reach its copies
+    socket_ = dir_ + "/run/hv.sock";
+    argo_hv_ = testing::RunfilePath("toolstack_api/argo-hv");
+    argoctl_ = testing::RunfilePath("toolstack_api/cli/argoctl");
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  void StartDaemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {argo_hv_, "--socket", socket_, "--config",
+                                     "@default"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<Daemon>(argv, Log());
+    ASSERT_TRUE(testing::WaitForPath(socket_)) << testing::ReadFile(Log());
+  }
+  std::string Log() const { return dir_ + "/argo-hv.log"; }
+
+  RunResult Ctl(std::vector<std::string> args, int uid = -1,
+                const std::string& binary = "") {
+    std::vector<std::string> argv = {binary.empty() ? argoctl_ : binary,
+                                     "--socket", socket_, "--timeout", "10"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv, uid);
+  }
+  // Runs and expects exit 0; returns stdout.
+  std::string Ok(std::vector<std::string> args) {
+    RunResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(args, " ") << "\n" << r.err;
+    return r.out;
+  }
+
+  std::string dir_, socket_, argo_hv_, argoctl_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonTest, SocketIsOwnerOnlyAndStartIsLogged) {
+  StartDaemon();
+  struct stat st;
+  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir_ + "/run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  Ok({"domains"});
+  const std::string log = testing::ReadFile(Log());
+  EXPECT_TRUE(absl::StrContains(log, "argo-hv: started (argo-hv "));
+  EXPECT_TRUE(absl::StrContains(log, "gRPC 1."));
+  EXPECT_TRUE(absl::StrContains(log, socket_));
+}
+
+TEST_F(DaemonTest, DomainsTableAndJson) {
+  StartDaemon();
+  auto rows = Table(Ok({"domains"}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0][0], "ID");
+  EXPECT_EQ(rows[0][1], "NAME");
+  EXPECT_EQ(rows[1][0], "1");
+  EXPECT_EQ(rows[1][1], "storage");
+  EXPECT_EQ(rows[1][4], "4M");
+  auto list = FromJson<v1::ListDomainsResponse>(Ok({"--json", "domains"}));
+  ASSERT_EQ(list.domains_size(), 3);
+  EXPECT_EQ(list.domains(2).name(), "client2");
+  EXPECT_EQ(list.domains(2).id(), 3u);
+
+  std::string created = Ok({"domain", "create", "extra", "--id", "9",
+                            "--memory", "512"});
+  EXPECT_TRUE(absl::StrContains(created, "created domain extra (id 9"));
+  EXPECT_TRUE(absl::StrContains(created, "attach token: "));
+  auto shown = FromJson<v1::Domain>(Ok({"domain", "show", "9", "--json"}));
+  EXPECT_EQ(shown.name(), "extra");
+  EXPECT_EQ(shown.memory_frames(), 512u);
+  EXPECT_TRUE(absl::StrContains(Ok({"domain", "show", "extra"}),
+                                "memory:    2M (512 frames)"));
+  Ok({"domain", "destroy", "extra"});
+  RunResult gone = Ctl({"domain", "show", "extra"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(gone.err, "NOT_FOUND"));
+  EXPECT_TRUE(absl::StrContains(gone.err, "no domain named \"extra\""));
+}
+
+TEST_F(DaemonTest, CablesExplainRingsStats) {
+  StartDaemon();
+  auto cables = Table(Ok({"cables", "client1"}));
+  ASSERT_EQ(cables.size(), 4u);  // header, storage:80, client1:7, client1:9
+  EXPECT_EQ(cables[0][0], "FROM");
+  Ok({"connect", "client2:20", "parent:5", "--one-way"});
+  auto listed = FromJson<v1::ListCablesResponse>(Ok({"cables", "--json"}));
+  EXPECT_EQ(listed.cables_size(), 6);
+  bool parent_seen = false;
+  for (const v1::Cable& c : listed.cables()) {
+    if (c.to().parent()) parent_seen = c.from().resolved_name() == "client2";
+  }
+  EXPECT_TRUE(parent_seen);
+  std::string removed = Ok({"disconnect", "client2:20"});
+  EXPECT_TRUE(absl::StrContains(removed, "uncabled client2:20 -> parent:5"));
+
+  std::string explain = Ok({"explain", "client1:7"});
+  EXPECT_TRUE(absl::StrContains(explain, "route:   client1:7 -> storage:80"));
+  EXPECT_TRUE(absl::StrContains(explain, "refused with ECONNREFUSED"));
+  auto e = FromJson<v1::Explanation>(Ok({"--json", "explain", "client1:7"}));
+  EXPECT_EQ(e.error(), "ECONNREFUSED");
+  EXPECT_EQ(e.to().resolved_name(), "storage");
+
+  auto rings = FromJson<v1::ListRingsResponse>(Ok({"rings", "--json"}));
+  EXPECT_EQ(rings.rings_size(), 0);  // no guest has registered a ring
+  EXPECT_EQ(Table(Ok({"rings"}))[0][0], "OWNER");
+  auto stats = FromJson<v1::Stats>(Ok({"stats", "--json"}));
+  EXPECT_EQ(stats.domains(), 3u);
+  EXPECT_EQ(stats.cables(), 5u);
+  auto topology = FromJson<v1::Topology>(Ok({"topology", "--json"}));
+  EXPECT_EQ(topology.level(), 0u);
+}
+
+TEST_F(DaemonTest, StrictPolicyMakesExplainReportADenial) {
+  StartDaemon();
+  const std::string strict =
+      testing::RunfilePath("implicit_dest/policy/strict.textproto");
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "load", strict}),
+                                "types: dom0_t, storage_t, client_t"));
+  Ok({"policy", "relabel", "storage", "storage_t"});
+  std::string explain = Ok({"explain", "client1:9"});
+  EXPECT_TRUE(absl::StrContains(explain, "refused with EACCES")) << explain;
+  auto e = FromJson<v1::Explanation>(Ok({"explain", "client1:9", "--json"}));
+  EXPECT_FALSE(e.delivered());
+  EXPECT_EQ(e.error(), "EACCES");
+  auto info = FromJson<v1::PolicyInfo>(Ok({"policy", "show", "--json"}));
+  EXPECT_EQ(info.generation(), 2u);
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "audit"}), "0 denials"));
+  RunResult bad = Ctl({"policy", "relabel", "storage", "nope_t"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "INVALID_ARGUMENT"));
+}
+
+TEST_F(DaemonTest, ApplyIsAtomicAndNamesTheLine) {
+  StartDaemon();
+  const std::string bad = dir_ + "/bad.textproto";
+  std::ofstream(bad) << "domain { name: \"new1\" }\n"
+                        "domain { name: \"new2\" label: \"nope_t\" }\n";
+  RunResult r = Ctl({"apply", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "bad.textproto:2:")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "nope_t"));
+  EXPECT_EQ(Table(Ok({"domains"})).size(), 4u);  // nothing was added
+  const std::string good = dir_ + "/good.textproto";
+  std::ofstream(good) << "domain { name: \"new1\" }\n"
+                         "cable { from: \"new1:1\" to: \"storage:90\" }\n";
+  std::string applied = Ok({"apply", good});
+  EXPECT_TRUE(absl::StrContains(applied, "created domain new1"));
+  EXPECT_TRUE(absl::StrContains(applied, "cabled new1:1 -> storage:90"));
+}
+
+TEST_F(DaemonTest, WatchStreamsJsonLines) {
+  StartDaemon();
+  RunResult watched;
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    watched = Ctl({"watch", "--json", "--kind", "domain_created", "--count",
+                   "2", "--for", "60"});
+    done = true;
+  });
+  // Keep creating until the watcher (subscribed at some point) has two.
+  for (int i = 0; i < 400 && !done; ++i) {
+    Ctl({"domain", "create", absl::StrCat("w", i)});
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  watcher.join();
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  std::vector<std::string> lines =
+      absl::StrSplit(watched.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << watched.out;
+  for (const std::string& line : lines) {
+    auto event = FromJson<v1::Event>(line);
+    EXPECT_EQ(event.kind(), v1::Event::DOMAIN_CREATED);
+    EXPECT_TRUE(absl::StartsWith(event.domain().name(), "w"));
+  }
+}
+
+TEST_F(DaemonTest, ExitCodesSeparateUsageFromServerErrors) {
+  StartDaemon();
+  EXPECT_EQ(Ctl({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"connect", "client1:7"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"connect", "client1", "storage:1"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"domains", "--bogus"}).exit_code, 2);
+  RunResult server = Ctl({"connect", "client1:7", "storage:1"});
+  EXPECT_EQ(server.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(server.err, "ALREADY_EXISTS"));
+  RunResult help = Ctl({"connect", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(help.out, "usage: argoctl connect FROM TO"));
+  RunResult all = Ctl({"--help"});
+  EXPECT_EQ(all.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(all.out, "exit codes"));
+  RunResult nowhere = RunProcess({argoctl_, "--socket", dir_ + "/none.sock",
+                           "--timeout", "2", "domains"});
+  EXPECT_EQ(nowhere.exit_code, 3);
+  EXPECT_TRUE(absl::StrContains(nowhere.err, "cannot reach argo-hv"));
+}
+
+TEST_F(DaemonTest, CompletionAsksTheLiveDaemon) {
+  StartDaemon();
+  std::string domains = Ok({"__complete", "domains"});
+  EXPECT_EQ(domains, "storage\nclient1\nclient2\n");
+  std::string endpoints = Ok({"__complete", "endpoints"});
+  EXPECT_TRUE(absl::StrContains(endpoints, "client1:\n"));
+  EXPECT_TRUE(absl::StrContains(endpoints, "client1:7\n"));
+  EXPECT_TRUE(absl::StrContains(endpoints, "parent:\n"));
+  // The script itself, run by bash the way completion runs it.
+  const std::string bin = dir_ + "/bin";
+  mkdir(bin.c_str(), 0755);
+  ASSERT_EQ(symlink(argoctl_.c_str(), (bin + "/argoctl").c_str()), 0);
+  const std::string script = absl::StrCat(
+      "export PATH=", bin, ":$PATH; source <(argoctl completion bash); ",
+      "COMP_WORDS=(argoctl --socket ", socket_, " domain show c); ",
+      "COMP_CWORD=5; _argoctl; echo \"${COMPREPLY[*]}\"");
+  RunResult r = RunProcess({"/bin/bash", "-c", script});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "client1 client2\n");
+}
+
+TEST_F(DaemonTest, APeerWithAnotherUidIsRejected) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
+  StartDaemon();
+  // A copy the other uid can execute (the runfiles tree is root's).
+  const std::string ctl = dir_ + "/argoctl";
+  ASSERT_EQ(RunProcess({"/bin/cp", argoctl_, ctl}).exit_code, 0);
+  chmod(ctl.c_str(), 0755);
+  // The socket's mode keeps it out first...
+  RunResult denied = Ctl({"domains"}, kNobody, ctl);
+  EXPECT_EQ(denied.exit_code, 3) << denied.err;
+  // ...and with the mode opened up, SO_PEERCRED still refuses it.
+  chmod((dir_ + "/run").c_str(), 0755);
+  chmod(socket_.c_str(), 0666);
+  RunResult refused = Ctl({"domains"}, kNobody, ctl);
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(Log()),
+                                "refused a client with uid 65534"));
+  EXPECT_EQ(Ctl({"domains"}).exit_code, 0);  // the owner still is served
+}
+
+TEST_F(DaemonTest, AnAllowedUidIsServed) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
+  StartDaemon({"--allow-uid", std::to_string(kNobody)});
+  const std::string ctl = dir_ + "/argoctl";
+  ASSERT_EQ(RunProcess({"/bin/cp", argoctl_, ctl}).exit_code, 0);
+  chmod(ctl.c_str(), 0755);
+  chmod((dir_ + "/run").c_str(), 0755);
+  chmod(socket_.c_str(), 0666);
+  RunResult served = Ctl({"domains"}, kNobody, ctl);
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+}
+
+TEST_F(DaemonTest, TwoDaemonsOnOneSocketAreRefused) {
+  StartDaemon();
+  RunResult second = RunProcess({argo_hv_, "--socket", socket_});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(second.err, "another argo-hv is serving"))
+      << second.err;
+  EXPECT_EQ(Ctl({"domains"}).exit_code, 0);  // the first is untouched
+}
+
+TEST_F(DaemonTest, SigtermAndSigintLeaveNoSocket) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    StartDaemon();
+    Ok({"domains"});
+    EXPECT_EQ(daemon_->Stop(sig), 0);
+    EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+    EXPECT_TRUE(absl::StrContains(testing::ReadFile(Log()), "argo-hv: stopped"));
+  }
+  // And a daemon killed outright leaves a stale socket the next one takes.
+  StartDaemon();
+  EXPECT_EQ(daemon_->Stop(SIGKILL), -1);
+  EXPECT_EQ(access(socket_.c_str(), F_OK), 0);
+  StartDaemon();
+  Ok({"domains"});
+}
+
+TEST_F(DaemonTest, ABadConfigStopsTheStartWithItsLine) {
+  const std::string bad = dir_ + "/bad.textproto";
+  std::ofstream(bad) << "# a comment\ncable { from: \"x:1\" to: \"nowhere\" }\n";
+  RunResult r = RunProcess({argo_hv_, "--socket", socket_, "--config", bad});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "bad.textproto:2:")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "cable.to"));
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace argo::toolstack
