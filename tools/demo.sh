@@ -3,8 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bazel build --config=opt //demo:core_scene //demo:implicit_scene 2>/dev/null ||
-  bazel build --config=opt //demo:core_scene //demo:implicit_scene
+targets=(//demo:core_scene //demo:implicit_scene //toolstack_api:argo-hv
+         //toolstack_api/cli:argoctl)
+bazel build --config=opt "${targets[@]}" 2>/dev/null ||
+  bazel build --config=opt "${targets[@]}"
 bazel-bin/demo/core_scene
 echo
 bazel-bin/demo/implicit_scene implicit_dest/policy/strict.textproto
+echo
+demo/toolstack_scene.sh bazel-bin/toolstack_api
