@@ -118,6 +118,8 @@ def compute(fastest):
         "lookup_1M_over_10": implicit1m / implicit10,
         "sendv_implicit_64B_over_cpuid": implicit10 / cpuid,
         "default_policy_over_no_policy_64B": default_policy / explicit,
+        "grpc_connect_rtt_over_cpuid":
+            ns(get("BM_GrpcConnectDisconnect/real_time"), "real_time") / cpuid,
     })
     return baselines, ratios, sendv
 
@@ -226,7 +228,8 @@ def main():
     md += ["", "## Other ratios", "", "| ratio | value |", "|---|---|"]
     for key in ("sendv_64B_over_pingpong", "notify_null_over_cpuid",
                 "notify_one_query_over_cpuid",
-                "default_policy_over_no_policy_64B"):
+                "default_policy_over_no_policy_64B",
+                "grpc_connect_rtt_over_cpuid"):
         md.append(f"| `{key}` | {ratios[key]:.4f} |")
     md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
     with open(f"{out_dir}/report.md", "w") as f:
