@@ -39,7 +39,11 @@ std::string RouteExplanation::Describe() const {
 
 RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
                               const policy::PolicyEngine* policy,
-                              Endpoint from) {
+                              Endpoint from, const DomainNamer& namer) {
+  auto dom = [&namer](domid_t d) {
+    std::string name = namer ? namer(d) : std::string();
+    return name.empty() ? absl::StrCat("dom", d) : name;
+  };
   RouteExplanation e;
   e.from = from;
   if (!hv.DomainExists(from.domid)) {
@@ -49,7 +53,7 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
   e.to = table.Lookup(from);
   if (!e.to.has_value()) {
     return Refuse(e, XEN_ECONNREFUSED,
-                  absl::StrCat(EndpointName(from),
+                  absl::StrCat(dom(from.domid), ":", from.port,
                                " is not cabled: connect it to a destination"));
   }
   if (e.to->domid == ARGO_DOMID_PARENT) {
@@ -60,28 +64,30 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
   if (policy != nullptr) {
     if (!policy->Permits(from.domid, DOMID_XEN, policy::v1::ENABLE)) {
       return Refuse(e, XEN_EACCES,
-                    absl::StrCat("policy: dom", from.domid, " (",
+                    absl::StrCat("policy: ", dom(from.domid), " (",
                                  policy->Label(from.domid), ") lacks ENABLE"));
     }
     if (!policy->Permits(from.domid, e.to->domid, policy::v1::SEND)) {
       return Refuse(
           e, XEN_EACCES,
-          absl::StrCat("policy: dom", from.domid, " (",
-                       policy->Label(from.domid), ") lacks SEND to dom",
-                       e.to->domid, " (", policy->Label(e.to->domid), ")"));
+          absl::StrCat("policy: ", dom(from.domid), " (",
+                       policy->Label(from.domid), ") lacks SEND to ",
+                       dom(e.to->domid), " (", policy->Label(e.to->domid),
+                       ")"));
     }
   }
   absl::StatusOr<DomainInfo> dst = hv.GetDomainInfo(e.to->domid);
   if (!dst.ok() || !dst->argo_enabled) {
     return Refuse(e, XEN_ECONNREFUSED,
-                  absl::StrCat("dom", e.to->domid, " has no Argo"));
+                  absl::StrCat(dom(e.to->domid), " has no Argo"));
   }
   e.ring = hv.LookupRing(e.to->domid, e.to->port, from.domid);
   if (!e.ring.has_value()) {
     return Refuse(
         e, XEN_ECONNREFUSED,
-        absl::StrCat("dom", e.to->domid, " has no ring on port ", e.to->port,
-                     " for dom", from.domid, " (unicast) or for any sender"));
+        absl::StrCat(dom(e.to->domid), " has no ring on port ", e.to->port,
+                     " for ", dom(from.domid),
+                     " (unicast) or for any sender"));
   }
   e.reason = absl::StrCat("up to ", MaxPayloadForRing(e.ring->len),
                           "-byte messages; sends that do not fit now get "

@@ -5,6 +5,7 @@
 #ifndef IMPLICIT_DEST_ROUTE_EXPLAINER_H_
 #define IMPLICIT_DEST_ROUTE_EXPLAINER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/types/optional.h"
@@ -27,10 +28,14 @@ struct RouteExplanation {
   std::string Describe() const;
 };
 
+// A domain's name for reasons ("" or no namer: "dom<id>").
+using DomainNamer = std::function<std::string(domid_t)>;
+
 // `policy` may be null (no access control).
 RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
                               const policy::PolicyEngine* policy,
-                              Endpoint from);
+                              Endpoint from,
+                              const DomainNamer& namer = nullptr);
 
 }  // namespace argo::implicit_dest
 

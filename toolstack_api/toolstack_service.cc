@@ -179,7 +179,8 @@ grpc::Status ToolstackService::Explain(grpc::ServerContext*,
     return Invalid("from: explain a domain's port (parent routes are §7's)");
   }
   implicit_dest::RouteExplanation e = implicit_dest::ExplainRoute(
-      platform_.hypervisor(), platform_.table(), &platform_.policy(), *from);
+      platform_.hypervisor(), platform_.table(), &platform_.policy(), *from,
+      [this](domid_t id) { return platform_.NameOf(id); });
   *response->mutable_from() =
       EndpointToProto(e.from, platform_.NameOf(e.from.domid));
   if (e.to.has_value()) {

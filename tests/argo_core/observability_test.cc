@@ -23,6 +23,8 @@ class RecordingObserver final : public RingObserver {
 class ObservabilityTest : public ArgoFixture {
  protected:
   ObservabilityTest() : ArgoFixture(Options()) {}
+  // The hypervisor reports its final teardown: it goes before the observer.
+  ~ObservabilityTest() override { hv_.reset(); }
   HypervisorOptions Options() {
     HypervisorOptions o;
     o.ring_observer = &observer_;

@@ -70,8 +70,17 @@ class DaemonTest : public ::testing::Test {
     std::vector<std::string> argv = {argo_hv_, "--socket", socket_, "--config",
                                      "@default"};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    unlink(Log().c_str());  // no start line from an earlier daemon
     daemon_ = std::make_unique<Daemon>(argv, Log());
-    ASSERT_TRUE(testing::WaitForPath(socket_)) << testing::ReadFile(Log());
+    // The start line, not the socket: a killed daemon's stale socket may
+    // still be there until the new one replaces it.
+    for (int i = 0; i < 1000; ++i) {
+      if (absl::StrContains(testing::ReadFile(Log()), "argo-hv: started")) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL() << "argo-hv did not start: " << testing::ReadFile(Log());
   }
   std::string Log() const { return dir_ + "/argo-hv.log"; }
 

@@ -93,6 +93,10 @@ class Context {
   std::ostream& err_;
 };
 
+// A DOMAIN or DOMAIN:PORT argument; a UsageError if malformed.
+v1::DomainRef DomainArg(const std::string& text);
+v1::Endpoint EndpointArg(const std::string& text);
+
 // Every command, in the order `argoctl --help` lists them.
 std::vector<Command> DomainCommands();
 std::vector<Command> CableCommands();

@@ -7,12 +7,6 @@
 namespace argo::toolstack::cli {
 namespace {
 
-v1::Endpoint EndpointOrThrow(const std::string& text) {
-  absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
-  if (!e.ok()) throw UsageError{std::string(e.status().message())};
-  return *e;
-}
-
 void PrintCables(std::ostream& out, const char* verb,
                  const google::protobuf::RepeatedPtrField<v1::Cable>& cables) {
   for (const v1::Cable& c : cables) {
@@ -23,8 +17,8 @@ void PrintCables(std::ostream& out, const char* verb,
 
 int Connect(Context& ctx, const Args& args) {
   v1::ConnectRequest request;
-  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
-  *request.mutable_to() = EndpointOrThrow(args.positional[1]);
+  *request.mutable_from() = EndpointArg(args.positional[0]);
+  *request.mutable_to() = EndpointArg(args.positional[1]);
   request.set_one_way(args.Flag("one-way"));
   return Unary<v1::ConnectRequest, v1::ConnectResponse>(
       ctx, &v1::Toolstack::Stub::Connect, request,
@@ -35,7 +29,7 @@ int Connect(Context& ctx, const Args& args) {
 
 int Disconnect(Context& ctx, const Args& args) {
   v1::DisconnectRequest request;
-  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
+  *request.mutable_from() = EndpointArg(args.positional[0]);
   request.set_one_way(args.Flag("one-way"));
   return Unary<v1::DisconnectRequest, v1::DisconnectResponse>(
       ctx, &v1::Toolstack::Stub::Disconnect, request,
@@ -47,9 +41,7 @@ int Disconnect(Context& ctx, const Args& args) {
 int ListCables(Context& ctx, const Args& args) {
   v1::ListCablesRequest request;
   if (!args.positional.empty()) {
-    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
-    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
-    *request.mutable_domain() = *ref;
+    *request.mutable_domain() = DomainArg(args.positional[0]);
   }
   return Unary<v1::ListCablesRequest, v1::ListCablesResponse>(
       ctx, &v1::Toolstack::Stub::ListCables, request,
@@ -64,7 +56,7 @@ int ListCables(Context& ctx, const Args& args) {
 
 int Explain(Context& ctx, const Args& args) {
   v1::ExplainRequest request;
-  *request.mutable_from() = EndpointOrThrow(args.positional[0]);
+  *request.mutable_from() = EndpointArg(args.positional[0]);
   return Unary<v1::ExplainRequest, v1::Explanation>(
       ctx, &v1::Toolstack::Stub::Explain, request,
       [&](const v1::Explanation& e) {

@@ -51,12 +51,6 @@ void PrintDomain(std::ostream& out, const v1::Domain& d) {
       << "denials:   " << c.denials() << "\n";
 }
 
-v1::DomainRef RefOrThrow(const std::string& text) {
-  absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(text);
-  if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
-  return *ref;
-}
-
 int ListDomains(Context& ctx, const Args&) {
   return Unary<v1::ListDomainsRequest, v1::ListDomainsResponse>(
       ctx, &v1::Toolstack::Stub::ListDomains, v1::ListDomainsRequest(),
@@ -95,7 +89,7 @@ int CreateDomain(Context& ctx, const Args& args) {
 
 int DestroyDomain(Context& ctx, const Args& args) {
   v1::DestroyDomainRequest request;
-  *request.mutable_domain() = RefOrThrow(args.positional[0]);
+  *request.mutable_domain() = DomainArg(args.positional[0]);
   return Unary<v1::DestroyDomainRequest, v1::DestroyDomainResponse>(
       ctx, &v1::Toolstack::Stub::DestroyDomain, request,
       [&](const v1::DestroyDomainResponse&) {
@@ -105,7 +99,7 @@ int DestroyDomain(Context& ctx, const Args& args) {
 
 int ShowDomain(Context& ctx, const Args& args) {
   v1::GetDomainRequest request;
-  *request.mutable_domain() = RefOrThrow(args.positional[0]);
+  *request.mutable_domain() = DomainArg(args.positional[0]);
   return Unary<v1::GetDomainRequest, v1::Domain>(
       ctx, &v1::Toolstack::Stub::GetDomain, request,
       [&](const v1::Domain& d) { PrintDomain(ctx.out(), d); });

@@ -15,9 +15,7 @@ namespace {
 int ListRings(Context& ctx, const Args& args) {
   v1::ListRingsRequest request;
   if (!args.positional.empty()) {
-    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
-    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
-    *request.mutable_domain() = *ref;
+    *request.mutable_domain() = DomainArg(args.positional[0]);
   }
   return Unary<v1::ListRingsRequest, v1::ListRingsResponse>(
       ctx, &v1::Toolstack::Stub::ListRings, request,
@@ -81,9 +79,7 @@ int Watch(Context& ctx, const Args& args) {
     }
   }
   if (!args.Value("domain").empty()) {
-    absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.Value("domain"));
-    if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
-    *request.mutable_domain() = *ref;
+    *request.mutable_domain() = DomainArg(args.Value("domain"));
   }
   uint64_t count = 0;  // 0: until the deadline
   if (!args.Value("count").empty() &&

@@ -50,9 +50,7 @@ int Show(Context& ctx, const Args&) {
 
 int Relabel(Context& ctx, const Args& args) {
   v1::RelabelRequest request;
-  absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(args.positional[0]);
-  if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
-  *request.mutable_domain() = *ref;
+  *request.mutable_domain() = DomainArg(args.positional[0]);
   request.set_label(args.positional[1]);
   return Unary<v1::RelabelRequest, v1::Domain>(
       ctx, &v1::Toolstack::Stub::Relabel, request, [&](const v1::Domain& d) {

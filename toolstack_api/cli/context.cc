@@ -1,8 +1,21 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "toolstack_api/cli/command.h"
+#include "toolstack_api/endpoint_text.h"
 
 namespace argo::toolstack::cli {
+
+v1::DomainRef DomainArg(const std::string& text) {
+  absl::StatusOr<v1::DomainRef> ref = ParseDomainRef(text);
+  if (!ref.ok()) throw UsageError{std::string(ref.status().message())};
+  return *ref;
+}
+
+v1::Endpoint EndpointArg(const std::string& text) {
+  absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
+  if (!e.ok()) throw UsageError{std::string(e.status().message())};
+  return *e;
+}
 
 std::unique_ptr<grpc::ClientContext> Context::Call() const {
   auto call = std::make_unique<grpc::ClientContext>();
