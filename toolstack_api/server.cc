@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<ToolstackServer>> ToolstackServer::Start(
   builder.SetMaxReceiveMessageSize(limits.max_request_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              limits.max_streams_per_connection);
+  // Connections left open and idle are closed (a Watch stream is not idle).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             limits.max_idle_connection_ms);
   grpc::ResourceQuota quota("argo-hv");
   quota.SetMaxThreads(limits.max_threads);
   quota.Resize(limits.memory_quota_bytes);

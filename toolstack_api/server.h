@@ -25,6 +25,7 @@ struct ServerLimits {
   int max_threads = 64;
   size_t memory_quota_bytes = size_t{256} << 20;
   int max_streams_per_connection = 32;
+  int max_idle_connection_ms = 5 * 60 * 1000;
 };
 
 struct ServerOptions {

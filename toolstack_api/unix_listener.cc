@@ -139,7 +139,16 @@ void UnixListener::AcceptLoop(OnConnection on_connection,
     if ((fds[0].revents & POLLIN) == 0) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     // gRPC polls the fd itself: it must be non-blocking.
-    if (fd < 0) continue;  // EMFILE, ECONNABORTED...: keep serving others
+    if (fd < 0) {
+      // Out of descriptors: the pending peer stays queued and poll would
+      // return at once, so back off instead of spinning; other errors
+      // (ECONNABORTED...) concern one peer only.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        poll(&fds[1], 1, 100);
+      }
+      continue;
+    }
     ucred cred{};
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||

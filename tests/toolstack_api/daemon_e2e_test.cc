@@ -265,6 +265,23 @@ TEST_F(DaemonTest, ExitCodesSeparateUsageFromServerErrors) {
   EXPECT_TRUE(absl::StrContains(nowhere.err, "cannot reach argo-hv"));
 }
 
+TEST_F(DaemonTest, EveryCommandHasHelp) {
+  // No daemon needed: help is local.
+  for (const char* command :
+       {"domains", "domain create", "domain destroy", "domain show", "connect",
+        "disconnect", "cables", "explain", "rings", "stats", "policy load",
+        "policy show", "policy relabel", "policy audit", "watch", "topology",
+        "apply"}) {
+    std::vector<std::string> args = absl::StrSplit(command, ' ');
+    args.push_back("--help");
+    RunResult r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_TRUE(absl::StartsWith(r.out, absl::StrCat("usage: argoctl ", command)))
+        << r.out;
+    EXPECT_TRUE(absl::StrContains(Ctl({"--help"}).out, command)) << command;
+  }
+}
+
 TEST_F(DaemonTest, CompletionAsksTheLiveDaemon) {
   StartDaemon();
   std::string domains = Ok({"__complete", "domains"});
