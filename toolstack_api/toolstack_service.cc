@@ -37,6 +37,14 @@ absl::StatusOr<domid_t> ToolstackService::ResolveDomain(
   return platform_.Resolve(*key);
 }
 
+absl::StatusOr<absl::optional<domid_t>> ToolstackService::ResolveFilter(
+    bool present, const v1::DomainRef& ref) {
+  if (!present) return absl::optional<domid_t>();
+  absl::StatusOr<domid_t> id = ResolveDomain(ref, "domain");
+  if (!id.ok()) return id.status();
+  return absl::optional<domid_t>(*id);
+}
+
 absl::StatusOr<implicit_dest::Endpoint> ToolstackService::ResolveEndpoint(
     const v1::Endpoint& e, absl::string_view role) {
   switch (e.target_case()) {
@@ -158,13 +166,9 @@ grpc::Status ToolstackService::Disconnect(grpc::ServerContext*,
 grpc::Status ToolstackService::ListCables(grpc::ServerContext*,
                                           const v1::ListCablesRequest* request,
                                           v1::ListCablesResponse* response) {
-  absl::optional<domid_t> domain;
-  if (request->has_domain()) {
-    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
-    if (!id.ok()) return ToGrpc(id.status());
-    domain = *id;
-  }
-  for (const implicit_dest::Cable& c : platform_.table().List(domain)) {
+  auto domain = ResolveFilter(request->has_domain(), request->domain());
+  if (!domain.ok()) return ToGrpc(domain.status());
+  for (const implicit_dest::Cable& c : platform_.table().List(*domain)) {
     *response->add_cables() = CableToProto(c);
   }
   return grpc::Status::OK;
@@ -203,12 +207,8 @@ grpc::Status ToolstackService::Explain(grpc::ServerContext*,
 grpc::Status ToolstackService::ListRings(grpc::ServerContext*,
                                          const v1::ListRingsRequest* request,
                                          v1::ListRingsResponse* response) {
-  absl::optional<domid_t> domain;
-  if (request->has_domain()) {
-    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
-    if (!id.ok()) return ToGrpc(id.status());
-    domain = *id;
-  }
+  auto domain = ResolveFilter(request->has_domain(), request->domain());
+  if (!domain.ok()) return ToGrpc(domain.status());
   std::vector<RingSnapshot> rings = platform_.hypervisor().ListRings();
   std::sort(rings.begin(), rings.end(),
             [](const RingSnapshot& a, const RingSnapshot& b) {
@@ -216,7 +216,7 @@ grpc::Status ToolstackService::ListRings(grpc::ServerContext*,
                      std::tie(b.owner, b.id.aport, b.id.partner_id);
             });
   for (const RingSnapshot& ring : rings) {
-    if (domain.has_value() && ring.owner != *domain) continue;
+    if (domain->has_value() && ring.owner != **domain) continue;
     *response->add_rings() = RingToProto(ring, platform_.NameOf(ring.owner));
   }
   return grpc::Status::OK;
@@ -308,11 +308,9 @@ grpc::Status ToolstackService::Watch(grpc::ServerContext* context,
     }
     filter.kinds.push_back(static_cast<v1::Event::Kind>(kind));
   }
-  if (request->has_domain()) {
-    absl::StatusOr<domid_t> id = ResolveDomain(request->domain(), "domain");
-    if (!id.ok()) return ToGrpc(id.status());
-    filter.domain = *id;
-  }
+  auto domain = ResolveFilter(request->has_domain(), request->domain());
+  if (!domain.ok()) return ToGrpc(domain.status());
+  filter.domain = *domain;
   auto subscription = platform_.events().Subscribe(std::move(filter));
   if (!subscription.ok()) return ToGrpc(subscription.status());
   // Headers now, so the client knows it is subscribed before any event.

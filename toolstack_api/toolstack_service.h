@@ -84,6 +84,9 @@ class ToolstackService final : public v1::Toolstack::Service {
       const v1::Endpoint& e, absl::string_view role);
   absl::StatusOr<domid_t> ResolveDomain(const v1::DomainRef& ref,
                                         absl::string_view role);
+  // An optional "only this domain" filter: nullopt when absent.
+  absl::StatusOr<absl::optional<domid_t>> ResolveFilter(
+      bool present, const v1::DomainRef& ref);
   v1::Cable CableToProto(const implicit_dest::Cable& cable);
   v1::PolicyInfo PolicyInfoNow();
 

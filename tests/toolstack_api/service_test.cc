@@ -216,8 +216,11 @@ TEST_F(ServiceTest, DomainErrorsChangeNothing) {
   ExpectRefused(StatusCode::INVALID_ARGUMENT, "is not a domain",
                 [&] { return stub_->GetDomain(Ctx().get(), get, &d); });
   v1::DestroyDomainRequest destroy;
-  *destroy.mutable_domain() = Named("ghost");
   v1::DestroyDomainResponse destroyed;
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "name a domain", [&] {
+    return stub_->DestroyDomain(Ctx().get(), destroy, &destroyed);
+  });
+  *destroy.mutable_domain() = Named("ghost");
   ExpectRefused(StatusCode::NOT_FOUND, "ghost", [&] {
     return stub_->DestroyDomain(Ctx().get(), destroy, &destroyed);
   });
@@ -339,6 +342,10 @@ TEST_F(ServiceTest, ExplainRingsAndStatsFollowGuestTraffic) {
   EXPECT_EQ(stats.per_domain(1).counters().messages_sent(), 1u);
   EXPECT_EQ(stats.per_domain(1).counters().bytes_sent(), 100u);
 
+  *only.mutable_domain() = Named("ghost");
+  ExpectRefused(StatusCode::NOT_FOUND, "ghost", [&] {
+    return stub_->ListRings(Ctx().get(), only, &rings);
+  });
   explain.mutable_from()->mutable_domain()->set_name("ghost");
   ExpectRefused(StatusCode::NOT_FOUND, "ghost", [&] {
     return stub_->Explain(Ctx().get(), explain, &e);
@@ -375,6 +382,11 @@ TEST_F(ServiceTest, PolicyLoadRelabelAuditAndDenials) {
   });
   relabel.set_label("");
   ExpectRefused(StatusCode::INVALID_ARGUMENT, "label", [&] {
+    return stub_->Relabel(Ctx().get(), relabel, &relabelled);
+  });
+  *relabel.mutable_domain() = Named("ghost");
+  relabel.set_label("client_t");
+  ExpectRefused(StatusCode::NOT_FOUND, "ghost", [&] {
     return stub_->Relabel(Ctx().get(), relabel, &relabelled);
   });
   // A labelled domain pins its type: a policy without it is refused.
