@@ -47,6 +47,8 @@ constexpr char kUsage[] =
     "                     the embedded default\n"
     "  --allow-uid UID    also serve this uid (repeatable; the daemon's own uid\n"
     "                     is always served)\n"
+    "  --max-domains N    at most N domains (default 256)\n"
+    "  --max-memory-mib M at most M MiB of guest memory in all (default 4096)\n"
     "  --tcp ADDR:PORT    also serve loopback TCP (127.0.0.1, localhost, [::1]);\n"
     "                     TCP has no peer check: use only on a single-user host\n"
     "  --version          print the version and exit\n"
@@ -60,6 +62,8 @@ struct Flags {
   std::string policy;
   std::vector<uid_t> allowed_uids;
   std::string tcp;
+  uint32_t max_domains = 256;
+  uint64_t max_memory_mib = 4096;
 };
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -93,6 +97,17 @@ Flags ParseFlags(int argc, char** argv) {
       const std::string text = value();
       if (!absl::SimpleAtoi(text, &uid)) UsageError("bad uid " + text);
       flags.allowed_uids.push_back(uid);
+    } else if (arg == "--max-domains") {
+      const std::string text = value();
+      if (!absl::SimpleAtoi(text, &flags.max_domains) || flags.max_domains == 0) {
+        UsageError("--max-domains takes a positive number, not " + text);
+      }
+    } else if (arg == "--max-memory-mib") {
+      const std::string text = value();
+      if (!absl::SimpleAtoi(text, &flags.max_memory_mib) ||
+          flags.max_memory_mib == 0 || flags.max_memory_mib > (1ull << 30)) {
+        UsageError("--max-memory-mib takes a positive number, not " + text);
+      }
     } else if (arg == "--tcp") {
       flags.tcp = value();
     } else {
@@ -127,6 +142,8 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   PlatformOptions platform_options;
+  platform_options.max_domains = flags.max_domains;
+  platform_options.max_total_memory_frames = flags.max_memory_mib * 256;
   if (!flags.policy.empty()) {
     platform_options.policy_text = ReadFileOrDie(flags.policy);
     platform_options.policy_name = flags.policy;

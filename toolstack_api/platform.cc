@@ -58,13 +58,15 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
           : policy::PolicyEngine::Create(options.policy_text,
                                          options.policy_name);
   if (!policy.ok()) return policy.status();
-  return std::unique_ptr<Platform>(
-      new Platform(*std::move(policy), options.notifier));
+  return std::unique_ptr<Platform>(new Platform(*std::move(policy), options));
 }
 
 Platform::Platform(std::unique_ptr<policy::PolicyEngine> policy,
-                   VirqNotifier* notifier)
-    : policy_(std::move(policy)) {
+                   const PlatformOptions& options)
+    : policy_(std::move(policy)),
+      max_domains_(options.max_domains),
+      max_total_memory_frames_(options.max_total_memory_frames) {
+  VirqNotifier* notifier = options.notifier;
   policy_->audit().SetListener(
       [this](const policy::Denial& denial) { OnDenial(denial); });
   HypervisorOptions hv_options;
@@ -195,6 +197,17 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
                      kMaxMemoryFrames, " (4 KiB frames)"));
   }
   MutexLock l(&registry_mu_);
+  if (domains_.size() >= max_domains_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this level already has ", domains_.size(),
+        " domains (its limit); destroy one first"));
+  }
+  if (total_memory_frames_ + spec.memory_frames > max_total_memory_frames_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "memory of ", spec.memory_frames, " frames would take the level past ",
+        max_total_memory_frames_, " frames in all (",
+        max_total_memory_frames_ - total_memory_frames_, " left)"));
+  }
   if (by_name_.contains(spec.name)) {
     return absl::AlreadyExistsError(absl::StrCat("a domain named \"", spec.name,
                                                  "\" exists (id ",
@@ -232,7 +245,8 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
     policy_->Forget(id);
     return created;
   }
-  domains_[id] = Entry{spec.name, *std::move(token)};
+  domains_[id] = Entry{spec.name, *std::move(token), spec.memory_frames};
+  total_memory_frames_ += spec.memory_frames;
   by_name_[spec.name] = id;
   {
     MutexLock names(&names_mu_);
@@ -251,6 +265,7 @@ absl::Status Platform::DestroyDomain(const DomainRef& ref) {
   DomainRecord last = RecordLocked(*id);
   if (absl::Status s = hv_->DestroyDomain(*id); !s.ok()) return s;
   by_name_.erase(domains_[*id].name);
+  total_memory_frames_ -= domains_[*id].memory_frames;
   domains_.erase(*id);
   {
     MutexLock names(&names_mu_);

@@ -42,6 +42,11 @@ struct PlatformOptions {
   std::string policy_name = "policy";  // for error messages
   // The hypervisor's VIRQ sink (the attach endpoint's eventfds, later).
   VirqNotifier* notifier = nullptr;
+  // What the level hands out in all (each domain holds a memfd and its
+  // mapping): beyond either, CreateDomain is ResourceExhausted. The
+  // defaults fit a 1024-descriptor process and a small host.
+  uint32_t max_domains = 256;
+  uint64_t max_total_memory_frames = uint64_t{1} << 20;  // 4 GiB
 };
 
 class Platform final : private RingObserver {
@@ -104,10 +109,11 @@ class Platform final : private RingObserver {
   struct Entry {
     std::string name;
     std::string token;
+    uint64_t memory_frames;
   };
 
-  explicit Platform(std::unique_ptr<policy::PolicyEngine> policy,
-                    VirqNotifier* notifier);
+  Platform(std::unique_ptr<policy::PolicyEngine> policy,
+           const PlatformOptions& options);
   absl::StatusOr<domid_t> ResolveLocked(const DomainRef& ref)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
   DomainRecord RecordLocked(domid_t id)
@@ -128,7 +134,11 @@ class Platform final : private RingObserver {
   std::unique_ptr<Hypervisor> hv_;
   std::unique_ptr<implicit_dest::HypervisorDirectory> directory_;
 
+  const uint32_t max_domains_;
+  const uint64_t max_total_memory_frames_;
+
   Mutex registry_mu_;
+  uint64_t total_memory_frames_ ABSL_GUARDED_BY(registry_mu_) = 0;
   absl::flat_hash_map<domid_t, Entry> domains_ ABSL_GUARDED_BY(registry_mu_);
   absl::flat_hash_map<std::string, domid_t> by_name_
       ABSL_GUARDED_BY(registry_mu_);

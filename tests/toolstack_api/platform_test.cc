@@ -113,3 +113,32 @@ TEST_F(PlatformTest, AttachTokensAreUniqueAndChecked) {
 
 }  // namespace
 }  // namespace argo::toolstack
+
+namespace argo::toolstack {
+namespace {
+
+// A client cannot make the level hand out domains or guest memory without
+// bound (each domain holds a memfd and its mapping).
+TEST(PlatformLimitsTest, DomainCountAndTotalMemoryAreBounded) {
+  auto platform = Platform::Create(
+      {.max_domains = 3, .max_total_memory_frames = 1000});
+  ASSERT_TRUE(platform.ok());
+  Platform& p = **platform;
+  ASSERT_TRUE(p.CreateDomain({.name = "a", .memory_frames = 600}).ok());
+  auto too_big = p.CreateDomain({.name = "b", .memory_frames = 401});
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(too_big.status().message().find("400 left"), std::string::npos)
+      << too_big.status();
+  ASSERT_TRUE(p.CreateDomain({.name = "b", .memory_frames = 400}).ok());
+  ASSERT_TRUE(p.DestroyDomain(std::string("a")).ok());  // frees its memory
+  ASSERT_TRUE(p.CreateDomain({.name = "c", .memory_frames = 300}).ok());
+  ASSERT_TRUE(p.CreateDomain({.name = "d", .memory_frames = 1}).ok());
+  auto too_many = p.CreateDomain({.name = "e", .memory_frames = 1});
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(too_many.status().message().find("3 domains"), std::string::npos);
+  EXPECT_EQ(p.ListDomains().size(), 3u);
+  EXPECT_FALSE(p.Resolve(std::string("e")).ok());
+}
+
+}  // namespace
+}  // namespace argo::toolstack
