@@ -166,7 +166,10 @@ int Main(int argc, char** argv) {
   ServerOptions server_options;
   server_options.tcp_address = flags.tcp;
   auto server = ToolstackServer::Start(platform->get(), server_options);
-  if (!server.ok()) Fail(server.status());
+  if (!server.ok()) {
+    listener->reset();  // no socket left behind
+    Fail(server.status());
+  }
   ToolstackServer* served = server->get();
   (*listener)->Start([served](int fd) { served->AddConnection(fd); },
                      [](const PeerCredentials& peer) {

@@ -360,6 +360,23 @@ TEST_F(DaemonTest, SigtermAndSigintLeaveNoSocket) {
   Ok({"domains"});
 }
 
+TEST_F(DaemonTest, LoopbackTcpOnlyWhenAskedFor) {
+  RunResult wide = RunProcess({argo_hv_, "--socket", socket_, "--tcp",
+                               "0.0.0.0:0"});
+  EXPECT_EQ(wide.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(wide.err, "is not loopback")) << wide.err;
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+  StartDaemon({"--tcp", "127.0.0.1:0"});
+  const std::string log = testing::ReadFile(Log());
+  const size_t at = log.find("(port ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string port = log.substr(at + 6, log.find(')', at) - at - 6);
+  RunResult over_tcp = RunProcess({argoctl_, "--socket",
+                                   "127.0.0.1:" + port, "domains"});
+  EXPECT_EQ(over_tcp.exit_code, 0) << over_tcp.err;
+  EXPECT_TRUE(absl::StrContains(over_tcp.out, "storage"));
+}
+
 TEST_F(DaemonTest, ABadConfigStopsTheStartWithItsLine) {
   const std::string bad = dir_ + "/bad.textproto";
   std::ofstream(bad) << "# a comment\ncable { from: \"x:1\" to: \"nowhere\" }\n";
