@@ -41,6 +41,9 @@ TEST(CompiledPolicyTest, MeaningErrorsNameTheLine) {
             "and _, and not \"xen\"");
   EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"b_t\"\n"),
             "p.textproto:2:1: default_type \"b_t\" is not a declared type");
+  // The hypervisor's own type is no domain's (a fuzzer find).
+  EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"xen\"\n"),
+            "p.textproto:2:1: default_type \"xen\" is not a declared type");
   EXPECT_EQ(CompileError("types: \"a_t\"\ndefault_type: \"a_t\"\n"
                          "allow {\n  source: \"a_t\"\n  target: \"c_t\"\n"
                          "  permissions: [SEND]\n}\n"),
