@@ -144,8 +144,7 @@ absl::Status CheckAgainstLevel(Platform& platform, const Config& config,
     }
     // A policy that does not compile is reported when it is loaded.
     if (policy.ok() && !d.label().empty() &&
-        (!(*policy)->TypeIndex(d.label()).has_value() ||
-         *(*policy)->TypeIndex(d.label()) == (*policy)->xen_index())) {
+        !(*policy)->DomainTypeIndex(d.label()).has_value()) {
       return d_at.Error(domain_type, "label", -1,
                         absl::StrCat("domain.label: type \"", d.label(),
                                      "\" is not declared by the policy"));

@@ -6,8 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "argo_core/xen_status.h"
-#include "google/protobuf/text_format.h"
-#include "implicit_dest/policy/policy.pb.h"
 #include "implicit_dest/route_explainer.h"
 #include "toolstack_api/boot_config.h"
 #include "toolstack_api/convert.h"
@@ -75,9 +73,8 @@ v1::PolicyInfo ToolstackService::PolicyInfoNow() {
   v1::PolicyInfo info;
   info.set_text(platform_.policy().Text());
   info.set_generation(platform_.policy().generation());
-  policy::v1::Policy parsed;
-  if (google::protobuf::TextFormat::ParseFromString(info.text(), &parsed)) {
-    for (const std::string& type : parsed.types()) info.add_types(type);
+  for (const std::string& type : platform_.policy().Types()) {
+    info.add_types(type);
   }
   return info;
 }

@@ -84,10 +84,10 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
   policy->stride_ = proto.types_size() + 1;
   policy->av_.assign(policy->stride_ * policy->stride_, 0);
 
-  auto default_index = policy->TypeIndex(proto.default_type());
   // "xen" names the hypervisor as a target; no domain may carry it (found
   // by the policy fuzzer: a domain labelled "xen" by default).
-  if (!default_index.has_value() || *default_index == policy->xen_index_) {
+  auto default_index = policy->DomainTypeIndex(proto.default_type());
+  if (!default_index.has_value()) {
     return at.Error(default_field, -1,
                     absl::StrCat("default_type \"", proto.default_type(),
                                  "\" is not a declared type"));
@@ -101,8 +101,8 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     std::vector<uint16_t> sources, targets;
     if (rule.source() == kAny) {
       for (uint16_t t = 0; t < policy->xen_index_; ++t) sources.push_back(t);
-    } else if (auto s = policy->TypeIndex(rule.source());
-               s.has_value() && *s != policy->xen_index_) {
+    } else if (auto s = policy->DomainTypeIndex(rule.source());
+               s.has_value()) {
       sources.push_back(*s);
     } else {
       return rule_at.Error(rule_descriptor->FindFieldByName("source"), -1,

@@ -49,6 +49,12 @@ class CompiledPolicy {
 
   // Type indices; the hypervisor ("xen") is a target-only index.
   absl::optional<uint16_t> TypeIndex(absl::string_view name) const;
+  // The index of a type a domain may carry: declared, and not "xen".
+  absl::optional<uint16_t> DomainTypeIndex(absl::string_view name) const {
+    absl::optional<uint16_t> index = TypeIndex(name);
+    if (index.has_value() && *index == xen_index_) return absl::nullopt;
+    return index;
+  }
   uint16_t xen_index() const { return xen_index_; }
   uint16_t default_index() const { return default_index_; }
   const std::string& TypeName(uint16_t index) const { return names_[index]; }

@@ -43,8 +43,8 @@ absl::Status PolicyEngine::Load(absl::string_view text,
     }
     // Carry every label over; a label the new policy lacks fails the load.
     for (const auto& [domid, type] : labels_) {
-      absl::optional<uint16_t> index = (*compiled)->TypeIndex(type);
-      if (!index.has_value() || *index == (*compiled)->xen_index()) {
+      absl::optional<uint16_t> index = (*compiled)->DomainTypeIndex(type);
+      if (!index.has_value()) {
         return absl::FailedPreconditionError(absl::StrCat(
             name, ": domain ", domid, " is labelled \"", type,
             "\", which this policy does not declare; relabel it first"));
@@ -69,8 +69,8 @@ absl::Status PolicyEngine::Relabel(domid_t d, absl::string_view type) {
   }
   MutexLock l(&mu_);
   const CompiledPolicy* policy = current_.load(std::memory_order_acquire);
-  absl::optional<uint16_t> index = policy->TypeIndex(type);
-  if (!index.has_value() || *index == policy->xen_index()) {
+  absl::optional<uint16_t> index = policy->DomainTypeIndex(type);
+  if (!index.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "type \"", type, "\" is not declared by the current policy"));
   }
@@ -96,6 +96,12 @@ std::string PolicyEngine::Label(domid_t d) const {
 std::string PolicyEngine::Text() const {
   MutexLock l(&mu_);
   return current_.load(std::memory_order_acquire)->text();
+}
+
+std::vector<std::string> PolicyEngine::Types() const {
+  MutexLock l(&mu_);
+  const auto& types = current_.load(std::memory_order_acquire)->proto().types();
+  return std::vector<std::string>(types.begin(), types.end());
 }
 
 bool PolicyEngine::mac_permissive() const {

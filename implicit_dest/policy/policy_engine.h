@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -59,6 +60,8 @@ class PolicyEngine final : public AccessControl {
   // The current policy's text and its generation (1 for the first policy,
   // +1 per successful Load).
   std::string Text() const;
+  // The types it declares, in order ("xen" not among them).
+  std::vector<std::string> Types() const;
   uint64_t generation() const {
     return generation_.load(std::memory_order_acquire);
   }
