@@ -89,6 +89,10 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
                         absl::StrCat("domain.name: \"", d.name(),
                                      "\" is named twice"));
     }
+    if (d.id() > 0xFFFF) {
+      return d_at.Error(domain_type, "id", -1,
+                        absl::StrCat("domain.id: ", d.id(), " is not a domid"));
+    }
     if (d.id() != 0 && !ids.insert(d.id()).second) {
       return d_at.Error(domain_type, "id", -1,
                         absl::StrCat("domain.id: ", d.id(), " is used twice"));
@@ -135,8 +139,7 @@ absl::Status CheckAgainstLevel(Platform& platform, const Config& config,
                                   "\" exists"))
               .message());
     }
-    if (d.id() != 0 && d.id() <= 0xFFFF &&
-        platform.Resolve(static_cast<domid_t>(d.id())).ok()) {
+    if (d.id() != 0 && platform.Resolve(static_cast<domid_t>(d.id())).ok()) {
       return absl::AlreadyExistsError(
           d_at.Error(domain_type, "id", -1,
                      absl::StrCat("domain.id: domid ", d.id(), " is in use"))
@@ -153,18 +156,12 @@ absl::Status CheckAgainstLevel(Platform& platform, const Config& config,
   return absl::OkStatus();
 }
 
+// A cable end as written ("name:7", "parent:9"), resolved on the level.
 absl::StatusOr<implicit_dest::Endpoint> ResolveEnd(Platform& platform,
                                                    const std::string& text) {
   absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
   if (!e.ok()) return e.status();
-  if (e->parent()) {
-    return implicit_dest::Endpoint{ARGO_DOMID_PARENT, e->port()};
-  }
-  absl::StatusOr<DomainRef> ref = RefFromProto(e->domain(), text);
-  if (!ref.ok()) return ref.status();
-  absl::StatusOr<domid_t> id = platform.Resolve(*ref);
-  if (!id.ok()) return id.status();
-  return implicit_dest::Endpoint{*id, e->port()};
+  return platform.ResolveEndpoint(*e, text);
 }
 
 }  // namespace
@@ -212,18 +209,8 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
   const auto* domain_type = config::v1::Domain::descriptor();
   for (int i = 0; i < config.domain_size(); ++i) {
     const config::v1::Domain& d = config.domain(i);
-    DomainSpec spec;
-    spec.name = d.name();
-    spec.id = static_cast<domid_t>(d.id());
-    if (d.id() > 0xFFFF) {
-      return at.Nested(type->FindFieldByName("domain"), i)
-          .Error(domain_type, "id", -1,
-                 absl::StrCat("domain.id: ", d.id(), " is not a domid"));
-    }
-    if (d.memory_frames() != 0) spec.memory_frames = d.memory_frames();
-    spec.label = d.label();
-    spec.argo_enabled = !d.argo_disabled();
-    auto created = platform.CreateDomain(spec);
+    // The id was checked statically, so the spec is valid here.
+    auto created = platform.CreateDomain(DomainSpecFromProto(d).value());
     if (!created.ok()) {
       return At(at.Nested(type->FindFieldByName("domain"), i), domain_type,
                 "name", absl::Status(created.status().code(),

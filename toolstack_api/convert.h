@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "argo_core/ring_info.h"
 #include "implicit_dest/implicit_table.h"
@@ -22,6 +23,24 @@ v1::Ring RingToProto(const RingSnapshot& ring, absl::string_view owner_name);
 v1::Endpoint EndpointToProto(const implicit_dest::Endpoint& e,
                              absl::string_view name);
 v1::Denial DenialToProto(const policy::Denial& denial);
+
+// The DomainSpec a CreateDomainRequest or a configuration's domain entry
+// asks for (both carry name, id, memory_frames, label, argo_disabled;
+// memory 0 means the default). InvalidArgument for an id beyond a domid.
+template <typename DomainMessage>
+absl::StatusOr<DomainSpec> DomainSpecFromProto(const DomainMessage& m) {
+  if (m.id() > 0xFFFF) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("id ", m.id(), " is not a domid"));
+  }
+  DomainSpec spec;
+  spec.name = m.name();
+  spec.id = static_cast<domid_t>(m.id());
+  if (m.memory_frames() != 0) spec.memory_frames = m.memory_frames();
+  spec.label = m.label();
+  spec.argo_enabled = !m.argo_disabled();
+  return spec;
+}
 
 // A DomainRef message as the registry's key. InvalidArgument, naming
 // `role` ("domain", "from"...), when unset or out of range.

@@ -41,13 +41,6 @@ absl::StatusOr<std::string> RandomToken() {
   return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
 }
 
-std::string RefName(const DomainRef& ref) {
-  if (const std::string* name = absl::get_if<std::string>(&ref)) {
-    return absl::StrCat("\"", *name, "\"");
-  }
-  return absl::StrCat(absl::get<domid_t>(ref));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
@@ -106,6 +99,31 @@ absl::StatusOr<domid_t> Platform::ResolveLocked(const DomainRef& ref) {
 absl::StatusOr<domid_t> Platform::Resolve(const DomainRef& ref) {
   MutexLock l(&registry_mu_);
   return ResolveLocked(ref);
+}
+
+absl::StatusOr<domid_t> Platform::Resolve(const v1::DomainRef& ref,
+                                          absl::string_view role) {
+  absl::StatusOr<DomainRef> key = RefFromProto(ref, role);
+  if (!key.ok()) return key.status();
+  return Resolve(*key);
+}
+
+absl::StatusOr<implicit_dest::Endpoint> Platform::ResolveEndpoint(
+    const v1::Endpoint& e, absl::string_view role) {
+  switch (e.target_case()) {
+    case v1::Endpoint::kParent:
+      if (!e.parent()) break;
+      return implicit_dest::Endpoint{ARGO_DOMID_PARENT, e.port()};
+    case v1::Endpoint::kDomain: {
+      absl::StatusOr<domid_t> id = Resolve(e.domain(), role);
+      if (!id.ok()) return id.status();
+      return implicit_dest::Endpoint{*id, e.port()};
+    }
+    case v1::Endpoint::TARGET_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(role, ": name a domain (by name or id) or the parent"));
 }
 
 DomainRecord Platform::RecordLocked(domid_t id) {

@@ -77,6 +77,16 @@ class Platform final : private RingObserver {
   // The domid `ref` names (NotFound with the name or id otherwise).
   absl::StatusOr<domid_t> Resolve(const DomainRef& ref)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // The same for the API's messages: InvalidArgument naming `role` ("from",
+  // "domain", a config entry) for an unset or out-of-range ref.
+  absl::StatusOr<domid_t> Resolve(const v1::DomainRef& ref,
+                                  absl::string_view role)
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // The cable end an Endpoint message names: a live domain's port, or the
+  // parent's.
+  absl::StatusOr<implicit_dest::Endpoint> ResolveEndpoint(
+      const v1::Endpoint& e, absl::string_view role)
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
   // Relabels a live domain (NotFound, or the policy's InvalidArgument).
   absl::StatusOr<DomainRecord> Relabel(const DomainRef& ref,
                                        absl::string_view label)

@@ -28,37 +28,12 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-absl::StatusOr<domid_t> ToolstackService::ResolveDomain(
-    const v1::DomainRef& ref, absl::string_view role) {
-  absl::StatusOr<DomainRef> key = RefFromProto(ref, role);
-  if (!key.ok()) return key.status();
-  return platform_.Resolve(*key);
-}
-
 absl::StatusOr<absl::optional<domid_t>> ToolstackService::ResolveFilter(
     bool present, const v1::DomainRef& ref) {
   if (!present) return absl::optional<domid_t>();
-  absl::StatusOr<domid_t> id = ResolveDomain(ref, "domain");
+  absl::StatusOr<domid_t> id = platform_.Resolve(ref, "domain");
   if (!id.ok()) return id.status();
   return absl::optional<domid_t>(*id);
-}
-
-absl::StatusOr<implicit_dest::Endpoint> ToolstackService::ResolveEndpoint(
-    const v1::Endpoint& e, absl::string_view role) {
-  switch (e.target_case()) {
-    case v1::Endpoint::kParent:
-      if (!e.parent()) break;
-      return implicit_dest::Endpoint{ARGO_DOMID_PARENT, e.port()};
-    case v1::Endpoint::kDomain: {
-      absl::StatusOr<domid_t> id = ResolveDomain(e.domain(), role);
-      if (!id.ok()) return id.status();
-      return implicit_dest::Endpoint{*id, e.port()};
-    }
-    case v1::Endpoint::TARGET_NOT_SET:
-      break;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(role, ": name a domain (by name or id) or the parent"));
 }
 
 v1::Cable ToolstackService::CableToProto(const implicit_dest::Cable& cable) {
@@ -84,18 +59,9 @@ v1::PolicyInfo ToolstackService::PolicyInfoNow() {
 grpc::Status ToolstackService::CreateDomain(
     grpc::ServerContext*, const v1::CreateDomainRequest* request,
     v1::CreateDomainResponse* response) {
-  if (request->id() > 0xFFFF) {
-    return Invalid(absl::StrCat("id ", request->id(), " is not a domid"));
-  }
-  DomainSpec spec;
-  spec.name = request->name();
-  spec.id = static_cast<domid_t>(request->id());
-  if (request->memory_frames() != 0) {
-    spec.memory_frames = request->memory_frames();
-  }
-  spec.label = request->label();
-  spec.argo_enabled = !request->argo_disabled();
-  auto created = platform_.CreateDomain(spec);
+  absl::StatusOr<DomainSpec> spec = DomainSpecFromProto(*request);
+  if (!spec.ok()) return ToGrpc(spec.status());
+  auto created = platform_.CreateDomain(*spec);
   if (!created.ok()) return ToGrpc(created.status());
   *response->mutable_domain() = DomainToProto(created->first);
   response->set_attach_token(created->second);
@@ -135,9 +101,9 @@ grpc::Status ToolstackService::ListDomains(grpc::ServerContext*,
 grpc::Status ToolstackService::Connect(grpc::ServerContext*,
                                        const v1::ConnectRequest* request,
                                        v1::ConnectResponse* response) {
-  auto from = ResolveEndpoint(request->from(), "from");
+  auto from = platform_.ResolveEndpoint(request->from(), "from");
   if (!from.ok()) return ToGrpc(from.status());
-  auto to = ResolveEndpoint(request->to(), "to");
+  auto to = platform_.ResolveEndpoint(request->to(), "to");
   if (!to.ok()) return ToGrpc(to.status());
   auto installed = platform_.Connect(*from, *to, request->one_way());
   if (!installed.ok()) return ToGrpc(installed.status());
@@ -150,7 +116,7 @@ grpc::Status ToolstackService::Connect(grpc::ServerContext*,
 grpc::Status ToolstackService::Disconnect(grpc::ServerContext*,
                                           const v1::DisconnectRequest* request,
                                           v1::DisconnectResponse* response) {
-  auto from = ResolveEndpoint(request->from(), "from");
+  auto from = platform_.ResolveEndpoint(request->from(), "from");
   if (!from.ok()) return ToGrpc(from.status());
   auto removed = platform_.Disconnect(*from, request->one_way());
   if (!removed.ok()) return ToGrpc(removed.status());
@@ -174,7 +140,7 @@ grpc::Status ToolstackService::ListCables(grpc::ServerContext*,
 grpc::Status ToolstackService::Explain(grpc::ServerContext*,
                                        const v1::ExplainRequest* request,
                                        v1::Explanation* response) {
-  auto from = ResolveEndpoint(request->from(), "from");
+  auto from = platform_.ResolveEndpoint(request->from(), "from");
   if (!from.ok()) return ToGrpc(from.status());
   if (from->domid == ARGO_DOMID_PARENT) {
     return Invalid("from: explain a domain's port (parent routes are §7's)");

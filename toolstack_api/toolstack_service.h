@@ -79,11 +79,6 @@ class ToolstackService final : public v1::Toolstack::Service {
                      v1::ApplyResponse* response) override;
 
  private:
-  // The cable end a request names: a live domain's port or the parent's.
-  absl::StatusOr<implicit_dest::Endpoint> ResolveEndpoint(
-      const v1::Endpoint& e, absl::string_view role);
-  absl::StatusOr<domid_t> ResolveDomain(const v1::DomainRef& ref,
-                                        absl::string_view role);
   // An optional "only this domain" filter: nullopt when absent.
   absl::StatusOr<absl::optional<domid_t>> ResolveFilter(
       bool present, const v1::DomainRef& ref);

@@ -143,6 +143,11 @@ TEST_F(BootConfigTest, BadFilesAreRejectedWholeWithTheirPlace) {
       "policy_text: \"types: \\\"x_t\\\" default_type: \\\"x_t\\\"\"\n"
       "domain { name: \"fresh\" label: \"domain_t\" }\n",
       invalid, {"boot.textproto:2:", "domain_t"});
+  // Checked before anything is applied: the policy is not even loaded.
+  ExpectRejected(
+      "policy_text: \"types: \\\"x_t\\\" default_type: \\\"x_t\\\"\"\n"
+      "domain { name: \"big\" id: 70000 }\n",
+      invalid, {"boot.textproto:2:", "domain.id", "not a domid"});
   ExpectRejected(std::string(kMaxConfigBytes + 1, ' '), invalid,
                  {"larger than"});
 }
