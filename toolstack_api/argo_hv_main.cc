@@ -9,8 +9,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "google/protobuf/stubs/common.h"
 #include "grpcpp/grpcpp.h"
 #include "toolstack_api/boot_config.h"
+#include "toolstack_api/config_file.h"
 #include "toolstack_api/server.h"
 #include "toolstack_api/unix_listener.h"
 #include "toolstack_api/version.h"
@@ -122,14 +121,6 @@ Flags ParseFlags(int argc, char** argv) {
   std::exit(1);
 }
 
-std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(absl::NotFoundError(absl::StrCat("cannot read ", path)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int Main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   // Every thread started from here on inherits the mask; main takes the
@@ -145,7 +136,9 @@ int Main(int argc, char** argv) {
   platform_options.max_domains = flags.max_domains;
   platform_options.max_total_memory_frames = flags.max_memory_mib * 256;
   if (!flags.policy.empty()) {
-    platform_options.policy_text = ReadFileOrDie(flags.policy);
+    absl::StatusOr<std::string> policy = ReadTextFile(flags.policy);
+    if (!policy.ok()) Fail(policy.status());
+    platform_options.policy_text = *std::move(policy);
     platform_options.policy_name = flags.policy;
   }
   auto platform = Platform::Create(platform_options);

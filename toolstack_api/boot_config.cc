@@ -102,9 +102,9 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
   for (int i = 0; i < config.cable_size(); ++i) {
     const config::v1::Cable& c = config.cable(i);
     const Locator c_at = at.Nested(type->FindFieldByName("cable"), i);
-    for (const char* field : {"from", "to"}) {
-      const std::string& text = std::string(field) == "from" ? c.from() : c.to();
-      absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
+    for (const auto& [field, text] : {std::pair{"from", &c.from()},
+                                      std::pair{"to", &c.to()}}) {
+      absl::StatusOr<v1::Endpoint> e = ParseEndpoint(*text);
       if (!e.ok()) {
         return c_at.Error(cable_type, field, -1,
                           absl::StrCat("cable.", field, ": ",

@@ -8,9 +8,7 @@
 #include "toolstack_api/config.pb.h"
 
 namespace argo::toolstack {
-namespace {
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::string text;
@@ -24,10 +22,9 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   return text;
 }
 
-}  // namespace
 
 absl::StatusOr<ConfigFile> LoadConfigFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  absl::StatusOr<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   config::v1::Config config;
   google::protobuf::TextFormat::ParseInfoTree tree;
@@ -44,7 +41,7 @@ absl::StatusOr<ConfigFile> LoadConfigFile(const std::string& path) {
       slash != std::string::npos) {
     policy_path = path.substr(0, slash + 1) + policy_path;
   }
-  absl::StatusOr<std::string> policy = ReadSmallFile(policy_path);
+  absl::StatusOr<std::string> policy = ReadTextFile(policy_path);
   if (!policy.ok()) {
     const policy::Locator at(path, &tree);
     const absl::Status located = at.Error(config::v1::Config::descriptor(),

@@ -1,6 +1,7 @@
-// Reading a boot configuration file on the side that has it (argo-hv
-// --config, argoctl apply): size-bounded, with a policy_file resolved into
-// policy_text, so the daemon never opens a client's paths.
+// Reading policy and boot configuration files on the side that has them
+// (argo-hv --config/--policy, argoctl apply/policy load): size-bounded, with
+// a configuration's policy_file read beside it, so the daemon never opens a
+// client's paths.
 #ifndef TOOLSTACK_API_CONFIG_FILE_H_
 #define TOOLSTACK_API_CONFIG_FILE_H_
 
@@ -15,6 +16,10 @@ inline constexpr size_t kMaxConfigBytes = 1 << 20;
 // At most this many domains and cables in one configuration.
 inline constexpr int kMaxConfigDomains = 1024;
 inline constexpr int kMaxConfigCables = 65536;
+
+// A policy or configuration file, at most kMaxConfigBytes (NotFound or
+// InvalidArgument naming the path).
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 
 struct ConfigFile {
   std::string text;         // the file as written (error lines refer to it)

@@ -165,17 +165,13 @@ void PrintCommandHelp(const Command& c) {
 }
 
 std::shared_ptr<grpc::Channel> Connect(const Global& g) {
-  grpc::ChannelArguments args;
-  // Fail fast when nothing listens, instead of retrying until the deadline.
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   // A path is a unix socket; anything else with a ':' ("unix:...",
   // "127.0.0.1:PORT") is a gRPC target as written.
   const bool is_target =
       !g.socket.empty() && g.socket[0] != '/' && absl::StrContains(g.socket, ':');
   const std::string target =
       is_target ? g.socket : absl::StrCat("unix:", g.socket);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }
 
 // Hidden: what the completion script asks for. Quiet on any failure.

@@ -97,6 +97,9 @@ class Context {
 v1::DomainRef DomainArg(const std::string& text);
 v1::Endpoint EndpointArg(const std::string& text);
 
+// A ring's owner as people know it: its name, else its id.
+std::string RingOwner(const v1::Ring& ring);
+
 // Every command, in the order `argoctl --help` lists them.
 std::vector<Command> DomainCommands();
 std::vector<Command> CableCommands();

@@ -65,9 +65,7 @@ int Explain(Context& ctx, const Args& args) {
             << (e.has_to() ? FormatEndpoint(e.to()) : "(not cabled)") << "\n";
         if (e.has_ring()) {
           const v1::Ring& r = e.ring();
-          out << "ring:    " << (r.owner_name().empty()
-                                     ? absl::StrCat(r.owner())
-                                     : r.owner_name())
+          out << "ring:    " << RingOwner(r)
               << ":" << r.port() << " ("
               << (r.wildcard() ? std::string("any sender")
                                : absl::StrCat("partner ", r.partner()))

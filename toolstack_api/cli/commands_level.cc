@@ -24,8 +24,7 @@ int ListRings(Context& ctx, const Args& args) {
                          "MSGS_IN", "BYTES_IN", "EAGAIN"});
         for (const v1::Ring& ring : r.rings()) {
           table.AddRow(
-              {ring.owner_name().empty() ? absl::StrCat(ring.owner())
-                                         : ring.owner_name(),
+              {RingOwner(ring),
                absl::StrCat(ring.port()),
                ring.wildcard() ? std::string("any")
                                : absl::StrCat(ring.partner()),

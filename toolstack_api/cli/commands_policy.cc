@@ -1,25 +1,15 @@
 // argoctl policy load | show | relabel | audit
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "toolstack_api/cli/command.h"
 #include "toolstack_api/cli/text_table.h"
+#include "toolstack_api/config_file.h"
 #include "toolstack_api/endpoint_text.h"
 
 namespace argo::toolstack::cli {
 namespace {
-
-std::string ReadFileOrThrow(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError{absl::StrCat("cannot read ", path)};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void PrintPolicySummary(std::ostream& out, const v1::PolicyInfo& p) {
   out << "policy generation " << p.generation() << "; types: "
@@ -28,7 +18,9 @@ void PrintPolicySummary(std::ostream& out, const v1::PolicyInfo& p) {
 
 int Load(Context& ctx, const Args& args) {
   v1::LoadPolicyRequest request;
-  request.set_text(ReadFileOrThrow(args.positional[0]));
+  absl::StatusOr<std::string> text = ReadTextFile(args.positional[0]);
+  if (!text.ok()) throw UsageError{std::string(text.status().message())};
+  request.set_text(*std::move(text));
   request.set_name(args.positional[0]);
   return Unary<v1::LoadPolicyRequest, v1::PolicyInfo>(
       ctx, &v1::Toolstack::Stub::LoadPolicy, request,

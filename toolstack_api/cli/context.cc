@@ -17,6 +17,11 @@ v1::Endpoint EndpointArg(const std::string& text) {
   return *e;
 }
 
+std::string RingOwner(const v1::Ring& ring) {
+  return ring.owner_name().empty() ? absl::StrCat(ring.owner())
+                                   : ring.owner_name();
+}
+
 std::unique_ptr<grpc::ClientContext> Context::Call() const {
   auto call = std::make_unique<grpc::ClientContext>();
   call->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
