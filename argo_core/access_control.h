@@ -5,6 +5,9 @@
 #ifndef ARGO_CORE_ACCESS_CONTROL_H_
 #define ARGO_CORE_ACCESS_CONTROL_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "argo_core/public/argo.h"
 
 namespace argo {
@@ -23,9 +26,32 @@ class AccessControl {
   // the send_explicit permission (DESIGN §5).
   virtual int Send(domid_t src, domid_t dst, bool implicit) = 0;
 
+  // The same decisions, not audited: for questions ("would this send be
+  // allowed?", the toolstack's explain) rather than attempts. A hook that
+  // audits overrides them; the defaults ask the hooks above.
+  virtual int QueryEnable(domid_t d) { return Enable(d); }
+  virtual int QuerySend(domid_t src, domid_t dst, bool implicit) {
+    return Send(src, dst, implicit);
+  }
+
   // The domain is gone (its label must not pass to a later domain with the
   // same domid). Called with no hypervisor lock held.
   virtual void OnDomainDestroyed(domid_t) {}
+
+  // Moves whenever any decision may have changed (a policy load, a
+  // relabel). A caller may cache a *permit* until it moves (the hypervisor
+  // caches each domain's ENABLE this way); never a denial, which is
+  // audited every time. Acquire: pairs with DecisionsChanged's release.
+  uint64_t decision_epoch() const {
+    return epoch_.load(std::memory_order_acquire);
+  }
+
+ protected:
+  // Call after the change is visible to the hooks.
+  void DecisionsChanged() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<uint64_t> epoch_{1};
 };
 
 }  // namespace argo

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "argo_core/guest_memory.h"
+#include "argo_core/mapping_budget.h"
 #include "argo_core/mutex.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
@@ -40,6 +41,11 @@ struct SendInfo {
   }
 };
 
+// The mappings one domain's ring windows may hold (a run of consecutive
+// frames costs one; frames consecutive in guest memory cost none). Past it
+// the domain's further scattered rings are served page by page.
+inline constexpr uint64_t kMaxWindowSegmentsPerDomain = 1024;
+
 struct Domain {
   Domain(domid_t id, uint32_t gen, std::shared_ptr<GuestMemory> mem, bool argo)
       : domid(id),
@@ -56,11 +62,13 @@ struct Domain {
   // Xen: d->argo != NULL. Fixed at creation.
   const bool argo_enabled;
 
+  // Kernel mappings held by this domain's ring windows (lock-free: taken
+  // before rings_L2, given back when a ring's memory is dropped).
+  // Declared before the ring table: rings give back into it.
+  MappingBudget mappings{kMaxWindowSegmentsPerDomain};
+
   PerCpuRwLock rings_l2_mu_;
   RingTable rings ABSL_GUARDED_BY(rings_l2_mu_);
-  // Kernel mappings held by this domain's ring windows (bounded, see
-  // kMaxWindowSegmentsPerDomain).
-  uint64_t window_segments ABSL_GUARDED_BY(rings_l2_mu_) = 0;
 
   // What this domain's rings received before they were removed (so the
   // domain's totals survive unregistration).
@@ -72,6 +80,10 @@ struct Domain {
     std::atomic<uint64_t> messages{0};
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> eagain{0};
+    // The access control's decision_epoch() when ENABLE last permitted
+    // this domain (0: not known). On this line because only the domain's
+    // own hypercalls read and write it.
+    std::atomic<uint64_t> enable_permit_epoch{0};
   };
   SendCounters sent;
 

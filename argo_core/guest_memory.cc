@@ -1,5 +1,6 @@
 #include "argo_core/guest_memory.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -27,10 +28,15 @@ absl::StatusOr<std::shared_ptr<GuestMemory>> GuestMemory::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "guest memory of ", nframes, " frames is outside 1..", kMaxFrames));
   }
-  int fd = memfd_create(std::string(name).c_str(), MFD_CLOEXEC);
+  int fd = memfd_create(std::string(name).c_str(),
+                        MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return OsError("memfd_create");
-  if (ftruncate(fd, static_cast<off_t>(nframes * kPageSize)) != 0) {
-    absl::Status status = OsError("ftruncate guest memory");
+  // Sealed against shrinking and growing before anyone else can hold it:
+  // a guest process that receives the memfd (DESIGN §8) cannot truncate
+  // memory the hypervisor has mapped, which would make its copies fault.
+  if (ftruncate(fd, static_cast<off_t>(nframes * kPageSize)) != 0 ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    absl::Status status = OsError("size and seal guest memory");
     close(fd);
     return status;
   }

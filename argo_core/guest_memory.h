@@ -26,7 +26,8 @@ class GuestMemory {
   // 1 Mi frames (4 GiB of address space; memfds are sparse).
   static constexpr uint64_t kMaxFrames = uint64_t{1} << 20;
 
-  // Creates zeroed memory of `nframes` frames.
+  // Creates zeroed memory of `nframes` frames; its memfd is sealed against
+  // shrinking and growing (and against changing the seals).
   static absl::StatusOr<std::shared_ptr<GuestMemory>> Create(
       uint64_t nframes, absl::string_view name);
 

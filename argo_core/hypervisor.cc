@@ -18,6 +18,7 @@ Hypervisor::Hypervisor(HypervisorOptions options, VirqNotifier* notifier,
       notifier_(notifier),
       xsm_(access_control),
       implicit_(implicit),
+      level_mappings_(options.max_window_segments),
       domains_(DOMID_FIRST_RESERVED) {}
 
 Hypervisor::~Hypervisor() {
@@ -59,20 +60,36 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
   return absl::OkStatus();
 }
 
-absl::Status Hypervisor::DestroyDomain(domid_t domid) {
-  std::unique_ptr<Domain> dying;
+absl::Status Hypervisor::ResetDomain(domid_t domid) {
   std::vector<RingChange> changes;
+  VirqBatch virqs;
   {
     WriteGuard l1(&l1_mu_);
     Domain* d = FindDomain(domid);
     if (d == nullptr) {
       return absl::NotFoundError(absl::StrCat("no domain ", domid));
     }
-    RemoveAllRings(*d, &changes);
-    RemovePartnerRings(*d, &changes);
-    RemoveWildcardWaits(*d);
+    TearDownArgo(*d, &changes, &virqs);
+  }
+  virqs.Deliver(*notifier_);
+  ReportRingChanges(changes);
+  return absl::OkStatus();
+}
+
+absl::Status Hypervisor::DestroyDomain(domid_t domid) {
+  std::unique_ptr<Domain> dying;
+  std::vector<RingChange> changes;
+  VirqBatch virqs;
+  {
+    WriteGuard l1(&l1_mu_);
+    Domain* d = FindDomain(domid);
+    if (d == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no domain ", domid));
+    }
+    TearDownArgo(*d, &changes, &virqs);
     dying = std::move(domains_[domid]);
   }
+  virqs.Deliver(*notifier_);
   ReportRingChanges(changes);
   // Outside every lock: drop the domain's cables, unmap its memory.
   if (implicit_ != nullptr) {
@@ -107,7 +124,7 @@ absl::StatusOr<DomainInfo> Hypervisor::GetDomainInfo(domid_t domid) {
   {
     ReadGuard rings_l2(&d->rings_l2_mu_);
     info.ring_count = d->rings.size();
-    info.window_segments = d->window_segments;
+    info.window_segments = d->mappings.used();
     info.messages_received = d->retired_in.messages_in;
     info.bytes_received = d->retired_in.bytes_in;
     d->rings.ForEach([&info](RingInfo* ring) {
@@ -149,6 +166,81 @@ absl::optional<RingSnapshot> Hypervisor::LookupRing(domid_t dst,
   return ring->Snapshot();
 }
 
+SendProbe Hypervisor::ProbeSend(domid_t caller,
+                                const xen_argo_send_addr_t& send_addr,
+                                uint32_t payload) {
+  SendProbe probe;
+  ReadGuard l1(&l1_mu_);
+  Domain* currd = FindDomain(caller);
+  if (currd == nullptr) {
+    probe.xen_errno = XEN_ESRCH;
+    return probe;
+  }
+  probe.decided_by = SendCheck::kEnable;
+  if (int rc = xsm_ ? xsm_->QueryEnable(caller) : 0; rc != 0) {
+    probe.xen_errno = -rc;
+    return probe;
+  }
+  Domain* dst = nullptr;
+  xen_argo_addr_t dst_addr{};
+  int rc = DecideRoute<Decide::kQuery>(*currd, send_addr, &dst, &dst_addr,
+                                       &probe.decided_by);
+  if (dst != nullptr) probe.destination = dst_addr;
+  if (rc != 0) {
+    probe.xen_errno = -rc;
+    return probe;
+  }
+  ReadGuard rings_l2(&dst->rings_l2_mu_);
+  RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd->domid);
+  if (ring == nullptr) {
+    probe.xen_errno = XEN_ECONNREFUSED;
+    return probe;
+  }
+  SpinLockGuard l3(&ring->l3_mu_);
+  probe.ring = ring->Snapshot();
+  // The payload as one iov: sendv refuses an iov over the maximum with
+  // EINVAL (Xen's iov_count).
+  if (payload > kMaxMessageSize) {
+    probe.decided_by = SendCheck::kFits;
+    probe.xen_errno = XEN_EINVAL;
+    return probe;
+  }
+  rc = ring->Admit(payload);
+  probe.decided_by = rc == -XEN_EMSGSIZE ? SendCheck::kFits
+                     : rc == -XEN_EAGAIN ? SendCheck::kSpace
+                                         : SendCheck::kDelivered;
+  probe.xen_errno = -rc;
+  return probe;
+}
+
+int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
+  if (message.parts.size() > XEN_ARGO_MAXIOV) return -XEN_EINVAL;
+  uint64_t total = 0;
+  for (const MessagePart& part : message.parts) total += part.len;
+  if (total > kMaxMessageSize) return -XEN_EMSGSIZE;
+  if (message.source.pad != 0 || message.destination.pad != 0) {
+    return -XEN_EINVAL;
+  }
+  int64_t rc;
+  domid_t receiver;
+  {
+    ReadGuard l1(&l1_mu_);
+    Domain* dst = FindDomain(message.destination.domain_id);
+    if (dst == nullptr) return -XEN_ESRCH;
+    if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
+    receiver = dst->domid;
+    ReadGuard rings_l2(&dst->rings_l2_mu_);
+    RingInfo* ring = FindRingByMatch(*dst, message.destination.aport,
+                                     message.source.domain_id);
+    if (ring == nullptr) return -XEN_ECONNREFUSED;
+    SpinLockGuard l3(&ring->l3_mu_);
+    rc = ring->InsertHost(message.source, message.message_type, message.parts,
+                          static_cast<uint32_t>(total));
+  }
+  if (rc >= 0) notifier_->RaiseVirq(receiver);
+  return rc;
+}
+
 std::vector<domid_t> Hypervisor::ListDomains() {
   std::vector<domid_t> out;
   ReadGuard l1(&l1_mu_);
@@ -188,7 +280,7 @@ int64_t Hypervisor::ArgoOp(domid_t caller, unsigned int cmd, uint64_t arg1,
     ReadGuard l1(&l1_mu_);
     Domain* currd = FindDomain(caller);
     if (currd == nullptr) return -XEN_ESRCH;
-    rc = XsmEnable(caller);
+    rc = CachedXsmEnable(*currd);
     if (rc == 0) {
       const uint32_t a3 = static_cast<uint32_t>(arg3);
       const uint32_t a4 = static_cast<uint32_t>(arg4);
@@ -246,7 +338,8 @@ void Hypervisor::ForgetWildcardWait(RingInfo& ring, domid_t waiter) {
 // ----------------------------------------------------------------
 
 void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring,
-                            std::vector<RingChange>* changes) {
+                            std::vector<RingChange>* changes,
+                            VirqBatch* woken) {
   {
     SpinLockGuard l3(&ring->l3_mu_);
     const RingCounters counters = ring->counters();
@@ -255,8 +348,8 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring,
     owner.retired_in.eagain += counters.eagain;
     for (const PendingEnt& ent : ring->PendingTakeAll()) {
       ForgetWildcardWait(*ring, ent.domid);
+      if (woken != nullptr && ent.domid != owner.domid) woken->Add(ent.domid);
     }
-    owner.window_segments -= ring->window_segments();
   }
   if (!ring->is_wildcard()) {
     Domain* partner = FindDomain(ring->id().partner_id);
@@ -269,15 +362,23 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring,
   owner.rings.Erase(ring->id());
 }
 
-void Hypervisor::RemoveAllRings(Domain& d, std::vector<RingChange>* changes) {
+void Hypervisor::TearDownArgo(Domain& d, std::vector<RingChange>* changes,
+                              VirqBatch* virqs) {
+  RemoveAllRings(d, changes, virqs);
+  RemovePartnerRings(d, changes, virqs);
+  RemoveWildcardWaits(d);
+}
+
+void Hypervisor::RemoveAllRings(Domain& d, std::vector<RingChange>* changes,
+                                VirqBatch* virqs) {
   WriteGuard rings_l2(&d.rings_l2_mu_);
   std::vector<RingInfo*> rings;
   d.rings.ForEach([&rings](RingInfo* ring) { rings.push_back(ring); });
-  for (RingInfo* ring : rings) RemoveRing(d, ring, changes);
+  for (RingInfo* ring : rings) RemoveRing(d, ring, changes, virqs);
 }
 
-void Hypervisor::RemovePartnerRings(Domain& d,
-                                    std::vector<RingChange>* changes) {
+void Hypervisor::RemovePartnerRings(Domain& d, std::vector<RingChange>* changes,
+                                    VirqBatch* virqs) {
   std::vector<SendInfo> records;
   {
     MutexLock send_l2(&d.send_l2_mu_);
@@ -289,7 +390,11 @@ void Hypervisor::RemovePartnerRings(Domain& d,
     if (owner == nullptr) continue;
     WriteGuard rings_l2(&owner->rings_l2_mu_);
     RingInfo* ring = owner->rings.Find(RingId{record.aport, d.domid});
-    if (ring != nullptr) RemoveRing(*owner, ring, changes);
+    if (ring == nullptr) continue;
+    // Only d can send to (and wait on) this unicast ring: no waiter to wake
+    // but d. The owner's ring is gone under it: tell the owner.
+    RemoveRing(*owner, ring, changes, /*woken=*/nullptr);
+    virqs->Add(owner->domid);
   }
 }
 

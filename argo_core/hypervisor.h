@@ -40,6 +40,12 @@
 //   before taking it): a domain cannot be destroyed under its own hypercall.
 // - Ring frames are mapped before rings_L2 is taken for write, so senders to
 //   the domain never wait on mmap.
+// - Teardown (destroy and reset) raises VIRQ_ARGO on every domain it
+//   affected: owners of unicast rings removed because their partner went,
+//   and senders whose pending-space wait was dropped. Xen raises none, so
+//   such a sender sleeps forever; here it retries and learns ECONNREFUSED.
+// - Kernel mappings of ring windows are bounded per domain and per level
+//   (RingMemory); past a bound a ring is served page by page, never refused.
 #ifndef ARGO_CORE_HYPERVISOR_H_
 #define ARGO_CORE_HYPERVISOR_H_
 
@@ -52,14 +58,18 @@
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "argo_core/access_control.h"
+#include "absl/types/span.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/domain.h"
+#include "argo_core/domain_directory.h"
 #include "argo_core/implicit_resolver.h"
+#include "argo_core/mapping_budget.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/public/xen_errno.h"
 #include "argo_core/ring_info.h"
 #include "argo_core/ring_observer.h"
+#include "argo_core/send_probe.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
@@ -71,6 +81,10 @@ struct HypervisorOptions {
   bool wildcard_rings_permitted = true;
   // Told of every ring registered or removed (must outlive the hypervisor).
   RingObserver* ring_observer = nullptr;
+  // Kernel mappings all ring windows of the level may hold (see
+  // RingMemory). The default leaves most of Linux's default
+  // vm.max_map_count (65530) to the rest of the process.
+  uint64_t max_window_segments = 16384;
 };
 
 // A point-in-time view of a domain's Argo state.
@@ -83,6 +97,7 @@ struct DomainInfo {
   uint32_t partner_records;
   // Other domains' wildcard rings this domain waits on.
   uint32_t wildcard_waits;
+  // Kernel mappings its ring windows hold.
   uint64_t window_segments;
   // As a sender: sendv calls that delivered, their payload bytes, and
   // those refused with EAGAIN (ring full).
@@ -99,13 +114,17 @@ struct DomainConfig {
   bool argo_enabled = true;
 };
 
-// The mappings one domain's ring windows may hold (a run of consecutive
-// frames costs one). Bounds what a guest that scatters its ring frames can
-// take from the process's mapping limit; beyond it register_ring fails with
-// ENOMEM. 128 rings of 64 scattered pages fit.
-inline constexpr uint64_t kMaxWindowSegmentsPerDomain = 8192;
+// A message from this process's own buffers (Hypervisor::DeliverFromHost).
+struct HostMessage {
+  // Stamped as the receiver's source as given (e.g. ARGO_DOMID_PARENT:r
+  // for a message that came down from the parent level).
+  xen_argo_addr_t source;
+  xen_argo_addr_t destination;  // a local domain's port
+  uint32_t message_type;
+  absl::Span<const MessagePart> parts;
+};
 
-class Hypervisor {
+class Hypervisor final : public DomainDirectory {
  public:
   // The hooks must outlive the hypervisor. A null access_control means
   // "permit all" (Xen without XSM); a null implicit resolver means no
@@ -121,9 +140,16 @@ class Hypervisor {
   // reserved domid or a bad size, AlreadyExists if it exists.
   absl::Status CreateDomain(domid_t domid, const DomainConfig& config)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
-  // Destroys the domain and tears down its Argo state (Xen's argo_destroy):
-  // its rings and their waiters, rings in other domains whose unicast
-  // partner it is, and its waits on other domains' rings.
+  // Resets the domain's Argo state as if it had just been created (Xen's
+  // argo_soft_reset; a guest that crashed, DESIGN §8): removes its rings
+  // and their waiters, rings in other domains whose unicast partner it is,
+  // and its waits on other domains' rings. Keeps the domain, its memory,
+  // its generation (so its cables stay valid) and its label. VIRQs go to
+  // every other domain affected (see the differences above).
+  absl::Status ResetDomain(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
+  // ResetDomain, then removes the domain (Xen's argo_destroy): its cables
+  // and label go with it (the implicit resolver and access control are
+  // told), its memory is unmapped once the last reference is dropped.
   absl::Status DestroyDomain(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
 
   // The domain's memory (kept alive by the caller's reference), or null.
@@ -132,13 +158,30 @@ class Hypervisor {
   bool DomainExists(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
   absl::StatusOr<DomainInfo> GetDomainInfo(domid_t domid)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
-  // The generation of the live domain `domid` (NotFound if none).
-  absl::StatusOr<uint32_t> DomainGeneration(domid_t domid)
+  // DomainDirectory: the generation of the live domain `domid` (NotFound
+  // if none), and the hypercall grace period.
+  absl::StatusOr<uint32_t> DomainGeneration(domid_t domid) override
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  void WaitForHypercalls() override ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // What a sendv by `caller` with `send_addr` and `payload` bytes would
+  // return now, decided by the code sendv runs (no audit, no waiter, no
+  // copy). Raced by any concurrent change, like any snapshot.
+  SendProbe ProbeSend(domid_t caller, const xen_argo_send_addr_t& send_addr,
+                      uint32_t payload) ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // Places a message whose bytes are in this process (a nesting level's
+  // forwarder) in the destination's ring with the ring code sendv uses:
+  // the same ring choice (unicast for the source domid, then wildcard),
+  // size and space checks, whole-or-absent insertion, counters and VIRQ.
+  // No access-control hook runs (the level itself is the sender) and no
+  // waiter is queued on EAGAIN (the caller retries). Returns the payload
+  // length or -ESRCH, -ECONNREFUSED, -EINVAL, -EMSGSIZE, -EAGAIN.
+  int64_t DeliverFromHost(const HostMessage& message)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
 
-  // Returns once every hypercall in flight when it was called has finished
-  // (a grace period): state they might read can then be freed.
-  void WaitForHypercalls() ABSL_LOCKS_EXCLUDED(l1_mu_);
+  // Kernel mappings held by every ring window of the level.
+  uint64_t window_segments() const { return level_mappings_.used(); }
 
   // The ring a send from `sender` to (dst, aport) would use, if any.
   absl::optional<RingSnapshot> LookupRing(domid_t dst, xen_argo_port_t aport,
@@ -194,6 +237,20 @@ class Hypervisor {
   // The XSM hooks; without a policy (Xen without XSM) they permit all
   // without an indirect call.
   int XsmEnable(domid_t d) { return xsm_ ? xsm_->Enable(d) : 0; }
+  // ENABLE on every op, with the domain's last permit cached until the
+  // policy's decisions change (a denial is asked, and audited, each time).
+  int CachedXsmEnable(Domain& d) {
+    if (xsm_ == nullptr) return 0;
+    const uint64_t epoch = xsm_->decision_epoch();
+    if (d.sent.enable_permit_epoch.load(std::memory_order_relaxed) == epoch) {
+      return 0;
+    }
+    const int rc = xsm_->Enable(d.domid);
+    if (rc == 0) {
+      d.sent.enable_permit_epoch.store(epoch, std::memory_order_relaxed);
+    }
+    return rc;
+  }
   int XsmRegisterSingleSource(domid_t d, domid_t partner) {
     return xsm_ ? xsm_->RegisterSingleSource(d, partner) : 0;
   }
@@ -202,6 +259,54 @@ class Hypervisor {
   }
   int XsmSend(domid_t src, domid_t dst, bool implicit) {
     return xsm_ ? xsm_->Send(src, dst, implicit) : 0;
+  }
+
+  // The one send decision (sendv's checks up to the ring lookup), made for
+  // sendv (kAttempt: audited) and for ProbeSend (not audited). Returns 0
+  // with *dst and *dst_addr set, or a negative errno with *check naming
+  // the check that refused. Inline: on the send path, where the stores to
+  // `check` fold away.
+  enum class Decide { kAttempt, kQuery };
+  template <Decide kMode>
+  int DecideRoute(const Domain& currd, const xen_argo_send_addr_t& send_addr,
+                  Domain** dst, xen_argo_addr_t* dst_addr, SendCheck* check)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
+    *check = SendCheck::kSource;
+    if (send_addr.src.pad != 0 || send_addr.dst.pad != 0) return -XEN_EINVAL;
+    // No domain may send on behalf of another; ANY means "me".
+    if (send_addr.src.domain_id != XEN_ARGO_DOMID_ANY &&
+        send_addr.src.domain_id != currd.domid) {
+      return -XEN_EPERM;
+    }
+    // The implicit-destination step (DESIGN §4): the sentinel with aport 0
+    // means "the destination my source port is cabled to".
+    const bool implicit = send_addr.dst.domain_id == ARGO_DOMID_IMPLICIT;
+    *dst_addr = send_addr.dst;
+    if (implicit) {
+      *check = SendCheck::kImplicit;
+      if (send_addr.dst.aport != 0) return -XEN_EINVAL;
+      if (int rc = ResolveImplicit(currd, send_addr.src.aport, dst, dst_addr);
+          rc != 0) {
+        return rc;
+      }
+    } else {
+      *check = SendCheck::kDestination;
+      *dst = FindDomain(send_addr.dst.domain_id);
+      if (*dst == nullptr) return -XEN_ESRCH;
+    }
+    *check = SendCheck::kPolicy;
+    const int xsm =
+        kMode == Decide::kAttempt
+            ? XsmSend(currd.domid, (*dst)->domid, implicit)
+            : (xsm_ ? xsm_->QuerySend(currd.domid, (*dst)->domid, implicit)
+                    : 0);
+    if (xsm != 0) return xsm;
+    *check = SendCheck::kSenderArgo;
+    if (!currd.argo_enabled) return -XEN_ENODEV;
+    *check = SendCheck::kDestinationArgo;
+    if (!(*dst)->argo_enabled) return -XEN_ECONNREFUSED;
+    *check = SendCheck::kRing;
+    return 0;
   }
 
   // Resolves an implicit destination for `currd`'s port `src_port` into
@@ -270,17 +375,22 @@ class Hypervisor {
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring.l3_mu_);
 
   // Xen's ring_remove_info plus the partner's send record: drops the ring
-  // and its waiters (no wake-ups), keeps its counters in the owner's
-  // totals, records the change and frees it.
+  // and its waiters, keeps its counters in the owner's totals, records the
+  // change and frees it. Dropped waiters are woken through `woken` when it
+  // is non-null (teardown), silently otherwise (unregister, as in Xen).
   void RemoveRing(Domain& owner, RingInfo* ring,
-                  std::vector<RingChange>* changes)
+                  std::vector<RingChange>* changes, VirqBatch* woken)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(owner.rings_l2_mu_);
 
-  // Domain teardown steps (Xen's argo_destroy). REQUIRE L1 for write.
-  void RemoveAllRings(Domain& d, std::vector<RingChange>* changes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
-  void RemovePartnerRings(Domain& d, std::vector<RingChange>* changes)
+  // Xen's argo_soft_reset of `d` (the steps of argo_destroy that keep the
+  // domain), in Xen's order. REQUIRES L1 for write.
+  void TearDownArgo(Domain& d, std::vector<RingChange>* changes,
+                    VirqBatch* virqs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemoveAllRings(Domain& d, std::vector<RingChange>* changes,
+                      VirqBatch* virqs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
+  void RemovePartnerRings(Domain& d, std::vector<RingChange>* changes,
+                          VirqBatch* virqs)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
   void RemoveWildcardWaits(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
 
@@ -295,6 +405,10 @@ class Hypervisor {
   VirqNotifier* const notifier_;
   AccessControl* const xsm_;          // null: permit all
   ImplicitResolver* const implicit_;  // null: no implicit destinations
+
+  // Mappings of every ring window of the level (each domain has its own
+  // budget too, in Domain).
+  MappingBudget level_mappings_;
 
   PerCpuRwLock l1_mu_;
   // Indexed by domid; only normal domids (< DOMID_FIRST_RESERVED).

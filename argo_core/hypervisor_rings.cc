@@ -15,8 +15,8 @@ namespace {
 // The tx_ptr a newly registered ring starts from: the guest's, if it is a
 // valid slot offset, else the slot at or after rx (0 past the end), written
 // back so the guest sees it. Xen's register_ring does the same.
-uint32_t AdoptInitialTx(const FrameWindow& window, uint32_t len) {
-  auto* header = reinterpret_cast<xen_argo_ring_t*>(window.data());
+uint32_t AdoptInitialTx(const RingMemory& memory, uint32_t len) {
+  xen_argo_ring_t* header = memory.header();
   std::atomic_ref<uint32_t> guest_tx(header->tx_ptr);
   uint32_t tx = guest_tx.load(std::memory_order_acquire);
   if (tx < len && RoundupMessage(tx) == tx) return tx;
@@ -67,18 +67,17 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
   std::vector<uint64_t> gfns(npage);
   memory.CopyFrom(gfn_hnd, gfns.data(), gfns.size() * sizeof(uint64_t));
   int frames_error = 0;
-  FrameWindow window;
   for (uint64_t gfn : gfns) {
     if (gfn >= memory.nframes()) frames_error = -XEN_EFAULT;
   }
+  // Never refused for want of mappings (RingMemory falls back to pages).
+  RingMemory ring_memory;
   if (frames_error == 0) {
-    absl::StatusOr<FrameWindow> mapped = memory.MapFrames(gfns);
-    if (mapped.ok()) {
-      window = *std::move(mapped);
-    } else {
-      frames_error = -XEN_ENOMEM;
-    }
+    ring_memory =
+        RingMemory::Map(memory, gfns, currd.mappings, level_mappings_);
   }
+  // The old frames of a re-registered ring, dropped after the locks.
+  RingMemory replaced;
 
   WriteGuard rings_l2(&currd.rings_l2_mu_);
   const RingId id{reg.aport, reg.partner_id};
@@ -98,23 +97,15 @@ int64_t Hypervisor::RegisterRing(Domain& currd, uint64_t reg_hnd,
 
   if (existing != nullptr) {
     SpinLockGuard l3(&existing->l3_mu_);
-    uint64_t segments =
-        currd.window_segments - existing->window_segments() + window.segments();
-    if (segments > kMaxWindowSegmentsPerDomain) return -XEN_ENOMEM;
-    currd.window_segments = segments;
     // Same ring, new frames: tx, waiters and the partner record stay (Xen
     // added a second partner record here).
-    existing->ReplaceWindow(std::move(window));
+    replaced = existing->ReplaceMemory(std::move(ring_memory));
     return 0;
   }
 
-  if (currd.window_segments + window.segments() > kMaxWindowSegmentsPerDomain) {
-    return -XEN_ENOMEM;
-  }
-  currd.window_segments += window.segments();
-  const uint32_t tx = AdoptInitialTx(window, reg.len);
+  const uint32_t tx = AdoptInitialTx(ring_memory, reg.len);
   currd.rings.Insert(std::make_unique<RingInfo>(currd.domid, id, reg.len,
-                                                std::move(window), tx));
+                                                std::move(ring_memory), tx));
   if (partner != nullptr) {
     MutexLock send_l2(&partner->send_l2_mu_);
     partner->send_info.insert(SendInfo{currd.domid, reg.aport});
@@ -138,7 +129,8 @@ int64_t Hypervisor::UnregisterRing(Domain& currd, uint64_t unreg_hnd,
   WriteGuard rings_l2(&currd.rings_l2_mu_);
   RingInfo* ring = currd.rings.Find(RingId{unreg.aport, unreg.partner_id});
   if (ring == nullptr) return -XEN_ENOENT;
-  RemoveRing(currd, ring, changes);
+  // Waiters are dropped without a wake-up, as in Xen.
+  RemoveRing(currd, ring, changes, /*woken=*/nullptr);
   return 0;
 }
 

@@ -52,30 +52,14 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
     std::memcpy(&iovs[i], guest_iovs + i * sizeof(xen_argo_iov_t),
                 sizeof(xen_argo_iov_t));
   }
-  if (send_addr.src.pad != 0 || send_addr.dst.pad != 0) return -XEN_EINVAL;
-  // No domain may send on behalf of another; ANY means "me".
-  if (send_addr.src.domain_id != XEN_ARGO_DOMID_ANY &&
-      send_addr.src.domain_id != currd.domid) {
-    return -XEN_EPERM;
-  }
-  // The implicit-destination step (DESIGN §4): the sentinel with aport 0
-  // means "the destination my source port is cabled to".
-  const bool implicit = send_addr.dst.domain_id == ARGO_DOMID_IMPLICIT;
   Domain* dst;
-  xen_argo_addr_t dst_addr = send_addr.dst;
-  if (implicit) {
-    if (send_addr.dst.aport != 0) return -XEN_EINVAL;
-    if (int rc = ResolveImplicit(currd, send_addr.src.aport, &dst, &dst_addr);
-        rc != 0) {
-      return rc;
-    }
-  } else {
-    dst = FindDomain(send_addr.dst.domain_id);
-    if (dst == nullptr) return -XEN_ESRCH;
+  xen_argo_addr_t dst_addr;
+  SendCheck check;  // for ProbeSend's sake; folds away here
+  if (int rc = DecideRoute<Decide::kAttempt>(currd, send_addr, &dst, &dst_addr,
+                                             &check);
+      rc != 0) {
+    return rc;
   }
-  if (int rc = XsmSend(currd.domid, dst->domid, implicit); rc != 0) return rc;
-  if (!currd.argo_enabled) return -XEN_ENODEV;
-  if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
 
   int64_t rc;
   {

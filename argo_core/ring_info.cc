@@ -11,12 +11,12 @@
 
 namespace argo {
 
-RingInfo::RingInfo(domid_t owner, RingId id, uint32_t len, FrameWindow window,
+RingInfo::RingInfo(domid_t owner, RingId id, uint32_t len, RingMemory memory,
                    uint32_t tx_ptr)
     : owner_(owner),
       id_(id),
       len_(len),
-      window_(std::move(window)),
+      memory_(std::move(memory)),
       tx_ptr_(tx_ptr) {}
 
 uint32_t RingInfo::ReadRxOnce() const {
@@ -39,12 +39,11 @@ uint32_t RingInfo::PayloadSpace() const {
 
 uint32_t RingInfo::CopyIntoRing(uint32_t at, const uint8_t* src, uint32_t n) {
   ABSL_ASSERT(at < len_ && n < len_);
-  uint8_t* data = window_.data() + kRingHeaderSize;
   uint32_t first = std::min(n, len_ - at);
   // at + first <= len: cannot run past the ring's end.
-  std::memcpy(data + at, src, first);
+  memory_.Write(kRingHeaderSize + at, src, first);
   // n - first < len: the tail lands at the start of the ring.
-  if (n != first) std::memcpy(data, src + first, n - first);
+  if (n != first) memory_.Write(kRingHeaderSize, src + first, n - first);
   at += n;
   return at >= len_ ? at - len_ : at;
 }
@@ -56,39 +55,65 @@ void RingInfo::PublishTx(uint32_t tx) {
       .store(tx, std::memory_order_release);
 }
 
+int RingInfo::Admit(uint32_t total) const {
+  if (len_ <= kMessageHeaderSize + RoundupMessage(total)) return -XEN_EMSGSIZE;
+  // ">=": one slot always stays free, so a full ring never looks empty.
+  if (RoundupMessage(total) + kMessageHeaderSize >= FreeBytes(ReadRxOnce())) {
+    return -XEN_EAGAIN;
+  }
+  return 0;
+}
+
 int64_t RingInfo::Insert(const xen_argo_addr_t& source, uint32_t message_type,
                          const GuestMemory& sender, const xen_argo_iov_t* iovs,
                          uint32_t niov, uint32_t total) {
-  if (len_ <= kMessageHeaderSize + RoundupMessage(total)) return -XEN_EMSGSIZE;
-
-  const uint32_t free = FreeBytes(ReadRxOnce());
-  // ">=": one slot always stays free, so a full ring never looks empty.
-  if (RoundupMessage(total) + kMessageHeaderSize >= free) {
-    ++counters_.eagain;
-    return -XEN_EAGAIN;
+  if (int rc = Admit(total); rc != 0) {
+    if (rc == -XEN_EAGAIN) ++counters_.eagain;
+    return rc;
   }
-
   // Resolve every source before writing anything, so a bad handle leaves
-  // the ring exactly as it was.
-  const uint8_t* sources[XEN_ARGO_MAXIOV];
+  // the ring exactly as it was. An empty iov is skipped before its handle
+  // is checked (Xen's ringbuf_insert does the same).
+  MessagePart parts[XEN_ARGO_MAXIOV];
+  uint32_t nparts = 0;
   for (uint32_t i = 0; i < niov; ++i) {
+    if (iovs[i].iov_len == 0) continue;
     uint64_t gpa = reinterpret_cast<uint64_t>(iovs[i].iov_hnd.p);
-    sources[i] = sender.Translate(gpa, iovs[i].iov_len);
-    if (sources[i] == nullptr) return -XEN_EFAULT;
+    const uint8_t* data = sender.Translate(gpa, iovs[i].iov_len);
+    if (data == nullptr) return -XEN_EFAULT;
+    parts[nparts++] = MessagePart{data, iovs[i].iov_len};
   }
+  return WriteMessage(source, message_type, parts, nparts, total);
+}
 
+int64_t RingInfo::InsertHost(const xen_argo_addr_t& source,
+                             uint32_t message_type,
+                             absl::Span<const MessagePart> parts,
+                             uint32_t total) {
+  if (int rc = Admit(total); rc != 0) {
+    if (rc == -XEN_EAGAIN) ++counters_.eagain;
+    return rc;
+  }
+  return WriteMessage(source, message_type, parts.data(),
+                      static_cast<uint32_t>(parts.size()), total);
+}
+
+int64_t RingInfo::WriteMessage(const xen_argo_addr_t& source,
+                               uint32_t message_type, const MessagePart* parts,
+                               uint32_t nparts, uint32_t total) {
   struct xen_argo_ring_message_header header_out = {};
   header_out.len = total + kMessageHeaderSize;
   header_out.source = source;
   header_out.message_type = message_type;
   uint32_t tx = tx_ptr_;
   // tx is 16-aligned and len a multiple of 16: the header never wraps.
-  std::memcpy(window_.data() + kRingHeaderSize + tx, &header_out,
-              kMessageHeaderSize);
+  memory_.Write(kRingHeaderSize + tx,
+                reinterpret_cast<const uint8_t*>(&header_out),
+                kMessageHeaderSize);
   tx += kMessageHeaderSize;
   if (tx == len_) tx = 0;
-  for (uint32_t i = 0; i < niov; ++i) {
-    tx = CopyIntoRing(tx, sources[i], iovs[i].iov_len);
+  for (uint32_t i = 0; i < nparts; ++i) {
+    if (parts[i].len != 0) tx = CopyIntoRing(tx, parts[i].data, parts[i].len);
   }
   uint64_t next = RoundupMessage(tx);
   PublishTx(next >= len_ ? static_cast<uint32_t>(next - len_)
@@ -98,15 +123,16 @@ int64_t RingInfo::Insert(const xen_argo_addr_t& source, uint32_t message_type,
   return total;
 }
 
-void RingInfo::ReplaceWindow(FrameWindow window) {
-  window_ = std::move(window);
+RingMemory RingInfo::ReplaceMemory(RingMemory memory) {
+  std::swap(memory_, memory);
   PublishTx(tx_ptr_);
+  return memory;
 }
 
 int RingInfo::PendingRequeue(domid_t domid, uint32_t len, bool* added) {
   for (PendingEnt& ent : pending_) {
     if (ent.domid == domid) {
-      ent.len = len;
+      ent.len = std::max(ent.len, len);
       *added = false;
       return 0;
     }

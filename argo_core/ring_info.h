@@ -1,6 +1,6 @@
 // One registered ring, as the hypervisor sees it (Xen's argo_ring_info):
-// identity, the private tx_ptr, the contiguous window onto the guest's
-// ring frames, the pending-space waiters and counters.
+// identity, the private tx_ptr, the guest's ring frames as the hypervisor
+// writes them (RingMemory), the pending-space waiters and counters.
 //
 // Thread safety: every mutable member is guarded by l3_mu_ (the L3 lock of
 // §3.4). The identity and len are immutable.
@@ -15,23 +15,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
-#include "argo_core/frame_window.h"
 #include "argo_core/guest_memory.h"
 #include "argo_core/public/argo.h"
+#include "argo_core/ring_id.h"
+#include "argo_core/ring_memory.h"
 #include "argo_core/spin_lock.h"
 
 namespace argo {
-
-// A ring's identity within its owner: (aport, partner). partner_id is a
-// domid (unicast) or XEN_ARGO_DOMID_ANY (wildcard).
-struct RingId {
-  xen_argo_port_t aport;
-  domid_t partner_id;
-
-  friend bool operator==(const RingId& a, const RingId& b) {
-    return a.aport == b.aport && a.partner_id == b.partner_id;
-  }
-};
 
 // A domain waiting for `len` bytes of payload space on a ring.
 struct PendingEnt {
@@ -59,9 +49,16 @@ struct RingSnapshot {
 
 using DomidList = absl::InlinedVector<domid_t, 4>;
 
+// One piece of a message's payload: `len` bytes at `data` in this process
+// (already translated from a guest handle, or a host buffer).
+struct MessagePart {
+  const uint8_t* data;
+  uint32_t len;
+};
+
 class RingInfo {
  public:
-  RingInfo(domid_t owner, RingId id, uint32_t len, FrameWindow window,
+  RingInfo(domid_t owner, RingId id, uint32_t len, RingMemory memory,
            uint32_t tx_ptr);
   RingInfo(const RingInfo&) = delete;
   RingInfo& operator=(const RingInfo&) = delete;
@@ -71,15 +68,27 @@ class RingInfo {
   uint32_t len() const { return len_; }
   bool is_wildcard() const { return id_.partner_id == XEN_ARGO_DOMID_ANY; }
 
+  // Whether a message of `total` payload bytes can go in now: 0,
+  // -EMSGSIZE (never on this ring) or -EAGAIN (not now). No side effect:
+  // the one rule for Insert, InsertHost and the toolstack's explain.
+  int Admit(uint32_t total) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+
   // Xen's ringbuf_insert. Copies one message (header + the iovs, which are
   // handles into `sender`'s memory) at tx and publishes the new tx.
-  // Returns the payload length, or -EMSGSIZE (can never fit), -EAGAIN (no
-  // space now) or -EFAULT (a bad iov handle; nothing becomes visible).
+  // Returns the payload length, or Admit's error (EAGAIN counted), or
+  // -EFAULT (a bad iov handle; nothing becomes visible). Zero-length iovs
+  // are skipped before their handle is looked at, as in Xen.
   // REQUIRES: niov <= XEN_ARGO_MAXIOV; total == sum of iov_len, and
   // total <= kMaxMessageSize.
   int64_t Insert(const xen_argo_addr_t& source, uint32_t message_type,
                  const GuestMemory& sender, const xen_argo_iov_t* iovs,
                  uint32_t niov, uint32_t total)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  // The same for a message already in this process's memory (a nesting
+  // forwarder's buffers): same checks, same copy, same publication.
+  // REQUIRES: total == sum of parts' len, total <= kMaxMessageSize.
+  int64_t InsertHost(const xen_argo_addr_t& source, uint32_t message_type,
+                     absl::Span<const MessagePart> parts, uint32_t total)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
   // Xen's ringbuf_payload_space: the largest payload a send could place now.
@@ -87,17 +96,21 @@ class RingInfo {
 
   // Re-registration: the ring moves to new frames, keeping tx, waiters and
   // counters. The hypervisor's tx is written into the new header so the
-  // receiver sees where data ends.
-  void ReplaceWindow(FrameWindow window) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  // receiver sees where data ends. Returns the old frames' memory (its
+  // mappings are given back when the caller drops it, outside the lock).
+  RingMemory ReplaceMemory(RingMemory memory)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   RingCounters counters() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
     return counters_;
   }
-  uint32_t window_segments() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
-    return window_.segments();
+  RingMemory::Form memory_form() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
+    return memory_.form();
   }
 
   // Xen's pending_requeue: records that `domid` waits for `len` bytes.
-  // Updates an existing entry in place. Returns 0 (with *added telling
+  // An existing entry's length is raised to max(old, len), as Xen's
+  // pending_requeue does: a wake-up then guarantees room for any one of the
+  // waiter's messages. Returns 0 (with *added telling
   // whether a new entry was made) or -EBUSY when 32 others already wait.
   int PendingRequeue(domid_t domid, uint32_t len, bool* added)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
@@ -117,7 +130,7 @@ class RingInfo {
 
  private:
   xen_argo_ring_t* header() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_) {
-    return reinterpret_cast<xen_argo_ring_t*>(window_.data());
+    return memory_.header();
   }
   // Reads the guest's rx_ptr exactly once, rounded up to a slot and reset to
   // 0 if out of range: the guest may write anything there at any time.
@@ -129,11 +142,16 @@ class RingInfo {
   uint32_t CopyIntoRing(uint32_t at, const uint8_t* src, uint32_t n)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   void PublishTx(uint32_t tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  // Writes an admitted message (header, then the parts) at tx and
+  // publishes it. REQUIRES: Admit(total) == 0.
+  int64_t WriteMessage(const xen_argo_addr_t& source, uint32_t message_type,
+                       const MessagePart* parts, uint32_t nparts,
+                       uint32_t total) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
   const domid_t owner_;
   const RingId id_;
   const uint32_t len_;
-  FrameWindow window_ ABSL_GUARDED_BY(l3_mu_);
+  RingMemory memory_ ABSL_GUARDED_BY(l3_mu_);
   uint32_t tx_ptr_ ABSL_GUARDED_BY(l3_mu_);
   std::vector<PendingEnt> pending_ ABSL_GUARDED_BY(l3_mu_);
   RingCounters counters_ ABSL_GUARDED_BY(l3_mu_);

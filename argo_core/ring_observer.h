@@ -7,7 +7,7 @@
 
 #include "absl/types/span.h"
 #include "argo_core/public/argo.h"
-#include "argo_core/ring_info.h"
+#include "argo_core/ring_id.h"
 
 namespace argo {
 

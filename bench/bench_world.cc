@@ -31,6 +31,20 @@ uint32_t RingLenFor(uint32_t payload) {
   return std::max<uint32_t>(64 * 1024, tight);
 }
 
+std::unique_ptr<nesting::Level> MakeLevel(nesting::LevelOptions options,
+                                          CountingNotifier* notifier) {
+  options.notifier = notifier;
+  auto level = nesting::Level::Create(std::move(options));
+  if (!level.ok()) Die(level.status().ToString());
+  return *std::move(level);
+}
+
+nesting::LevelOptions WithoutAccessControl() {
+  nesting::LevelOptions options;
+  options.access_control = false;
+  return options;
+}
+
 SendPair::SendPair(Hypervisor* hv, domid_t sender, domid_t receiver,
                    uint32_t payload, uint32_t niov, Addressing addressing)
     : hv_(hv),

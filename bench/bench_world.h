@@ -14,6 +14,7 @@
 #include "argo_core/frame_window.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_notifier.h"
+#include "nesting/level.h"
 
 namespace argo::bench {
 
@@ -100,6 +101,13 @@ class SendPair {
   uint32_t sent_since_drain_ = 0;
   FrameWindow window_;  // the receiver's own view of its ring
 };
+
+// A level built with `options` (notifier set to `notifier`); dies on error.
+std::unique_ptr<nesting::Level> MakeLevel(nesting::LevelOptions options,
+                                          CountingNotifier* notifier);
+// Options for a level with no access control (Xen without XSM): the
+// baseline the policy's cost is measured against.
+nesting::LevelOptions WithoutAccessControl();
 
 // Benchmark setup cannot go on: says why and aborts.
 [[noreturn]] void Die(const std::string& what);

@@ -20,25 +20,25 @@
 #include "argo_core/hypervisor.h"
 #include "bench/bench_world.h"
 #include "benchmark/benchmark.h"
-#include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
+#include "nesting/level.h"
 
 namespace argo::bench {
 namespace {
 
 constexpr uint32_t kPayload = 64;
 
-// A hypervisor with the implicit-destination table.
+// A level with the implicit-destination table and no access control (the
+// policy's cost is measured apart).
 struct ImplicitWorld {
   CountingNotifier notifier;
-  implicit_dest::ImplicitTable table;
-  Hypervisor hv{HypervisorOptions{}, &notifier, nullptr, &table};
-  implicit_dest::HypervisorDirectory directory{&hv};
+  std::unique_ptr<nesting::Level> level =
+      MakeLevel(WithoutAccessControl(), &notifier);
+  Hypervisor& hv = level->hypervisor();
+  implicit_dest::ImplicitTable& table = level->table();
   std::mutex mu;
   std::unique_ptr<SendPair> explicit_pair, implicit_10, implicit_1m;
-
-  ImplicitWorld() { table.Bind(&directory); }
 
   // An implicit pair whose sender's table holds `entries` entries.
   std::unique_ptr<SendPair> MakeImplicit(domid_t sender, domid_t receiver,
@@ -101,20 +101,18 @@ void BM_SendvImplicit(benchmark::State& state) {
 }
 BENCHMARK(BM_SendvImplicit)->ArgName("table_entries")->Arg(10)->Arg(1000000);
 
-// A hypervisor whose access control is the policy engine with `text`.
+// A level whose access control is the policy engine with `text`.
 struct PolicyWorld {
   CountingNotifier notifier;
-  std::unique_ptr<policy::PolicyEngine> engine;
-  std::unique_ptr<Hypervisor> hv;
+  std::unique_ptr<nesting::Level> level;
   std::unique_ptr<SendPair> pair;
 
   explicit PolicyWorld(const std::string& text, bool strict) {
-    auto created = policy::PolicyEngine::Create(text, "bench");
-    if (!created.ok()) Die(created.status().ToString());
-    engine = *std::move(created);
-    hv = std::make_unique<Hypervisor>(HypervisorOptions{}, &notifier,
-                                      engine.get());
-    engine->SetGracePeriod([h = hv.get()] { h->WaitForHypercalls(); });
+    nesting::LevelOptions options;
+    options.policy_text = text;
+    options.policy_name = "bench";
+    level = MakeLevel(std::move(options), &notifier);
+    policy::PolicyEngine* engine = level->policy();
     if (strict) {
       // Storage replying explicitly to a client: SEND and SEND_EXPLICIT.
       if (!engine->Relabel(1, "storage_t").ok() ||
@@ -122,7 +120,7 @@ struct PolicyWorld {
         Die("relabel");
       }
     }
-    pair = std::make_unique<SendPair>(hv.get(), 1, 2, kPayload, 1);
+    pair = std::make_unique<SendPair>(&level->hypervisor(), 1, 2, kPayload, 1);
     pair->Warm();
   }
 };

@@ -12,14 +12,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "argo_core/guest/argo_guest.h"
+#include "argo_core/guest/in_process_port.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_recorder.h"
 #include "argo_core/xen_status.h"
 #include "demo/scene_output.h"
-#include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
 #include "implicit_dest/route_explainer.h"
+#include "nesting/level.h"
 
 namespace argo::demo {
 namespace {
@@ -53,12 +54,13 @@ std::string ReadFile(const std::string& path) {
 
 int Run(const std::string& strict_policy_path) {
   VirqRecorder virqs;
-  implicit_dest::ImplicitTable table;
-  auto policy = Must(policy::PolicyEngine::Create());
-  Hypervisor hv(HypervisorOptions{}, &virqs, policy.get(), &table);
-  implicit_dest::HypervisorDirectory directory(&hv);
-  table.Bind(&directory);
-  policy->SetGracePeriod([&hv] { hv.WaitForHypercalls(); });
+  nesting::LevelOptions options;
+  options.notifier = &virqs;
+  std::unique_ptr<nesting::Level> level =
+      Must(nesting::Level::Create(std::move(options)));
+  Hypervisor& hv = level->hypervisor();
+  implicit_dest::ImplicitTable& table = level->table();
+  policy::PolicyEngine* policy = level->policy();
 
   Say("== Implicit destinations: clients send \"to my storage\" ==");
   Say("policy: the embedded default (no access control)");
@@ -85,9 +87,7 @@ int Run(const std::string& strict_policy_path) {
                      implicit_dest::EndpointName(cable.from), " -> ",
                      implicit_dest::EndpointName(cable.to)));
   }
-  Say(implicit_dest::ExplainRoute(hv, table, policy.get(),
-                                  {kClientB, kMyStorage})
-          .Describe());
+  Say(level->Explain({kClientB, kMyStorage}).Describe());
 
   Must(a->Send(kMyStorage, kImplicit, Bytes("read block 7"), 1));
   Say("dom2: sendv from port 7 to the implicit destination -> ok");
@@ -134,7 +134,7 @@ int Run(const std::string& strict_policy_path) {
                       kStoragePort, explicit_send.status().message(),
                       XenErrnoOf(explicit_send.status())));
   Check(table.Connect({kClientB, 8}, {kClientA, kMyStorage}, false));
-  Say(implicit_dest::ExplainRoute(hv, table, policy.get(), {kClientB, 8})
+  Say(level->Explain({kClientB, 8})
           .Describe());
   Say("audit log:");
   for (const policy::Denial& denial : policy->audit().Recent(10)) {

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
+#include "argo_core/domain_directory.h"
 #include "argo_core/implicit_resolver.h"
 #include "argo_core/mutex.h"
 #include "argo_core/public/argo.h"
@@ -60,15 +61,9 @@ struct Cable {
   Endpoint to;
 };
 
-// What the table needs to know about domains (the hypervisor, in use).
-class DomainDirectory {
- public:
-  virtual ~DomainDirectory() = default;
-  // The live domain's generation; NotFound if there is none.
-  virtual absl::StatusOr<uint32_t> DomainGeneration(domid_t domid) = 0;
-  // A grace period: every hypercall in flight has finished on return.
-  virtual void WaitForHypercalls() = 0;
-};
+// What the table needs to know about domains: their generations and the
+// hypercall grace period (the hypervisor, in use).
+using DomainDirectory = ::argo::DomainDirectory;
 
 class ImplicitTable final : public ImplicitResolver {
  public:

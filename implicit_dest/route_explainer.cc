@@ -17,12 +17,6 @@ std::string RingName(const RingSnapshot& r) {
                       " bytes free, ", r.pending.size(), " waiting)");
 }
 
-RouteExplanation Refuse(RouteExplanation e, int xen_errno, std::string why) {
-  e.xen_errno = xen_errno;
-  e.reason = std::move(why);
-  return e;
-}
-
 }  // namespace
 
 std::string RouteExplanation::Describe() const {
@@ -39,59 +33,88 @@ std::string RouteExplanation::Describe() const {
 
 RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
                               const policy::PolicyEngine* policy,
-                              Endpoint from, const DomainNamer& namer) {
+                              Endpoint from, uint32_t payload,
+                              const DomainNamer& namer) {
   auto dom = [&namer](domid_t d) {
     std::string name = namer ? namer(d) : std::string();
     return name.empty() ? absl::StrCat("dom", d) : name;
   };
+  auto labelled = [&](domid_t d) {
+    return policy == nullptr
+               ? dom(d)
+               : absl::StrCat(dom(d), " (", policy->Label(d), ")");
+  };
   RouteExplanation e;
   e.from = from;
-  if (!hv.DomainExists(from.domid)) {
-    return Refuse(e, XEN_ESRCH,
-                  absl::StrCat("domain ", from.domid, " does not exist"));
-  }
   e.to = table.Lookup(from);
-  if (!e.to.has_value()) {
-    return Refuse(e, XEN_ECONNREFUSED,
-                  absl::StrCat(dom(from.domid), ":", from.port,
-                               " is not cabled: connect it to a destination"));
+  const xen_argo_send_addr_t send_addr{
+      .src = {from.port, from.domid, 0},
+      .dst = {0, ARGO_DOMID_IMPLICIT, 0}};
+  const SendProbe probe = hv.ProbeSend(from.domid, send_addr, payload);
+  e.xen_errno = probe.xen_errno;
+  e.decided_by = probe.decided_by;
+  e.ring = probe.ring;
+  const domid_t to = probe.destination.domain_id;
+  switch (probe.decided_by) {
+    case SendCheck::kCaller:
+      e.reason = absl::StrCat("domain ", from.domid, " does not exist");
+      break;
+    case SendCheck::kEnable:
+      e.reason = absl::StrCat("policy: ", labelled(from.domid),
+                              " lacks ENABLE: it may not use Argo at all");
+      break;
+    case SendCheck::kSource:
+      e.reason = "the source address is malformed";
+      break;
+    case SendCheck::kImplicit:
+      if (probe.xen_errno == XEN_ENOSYS) {
+        e.reason =
+            "the destination is the parent hypervisor; this level has no "
+            "uplink";
+      } else if (e.to.has_value()) {
+        e.reason = absl::StrCat("the cable leads to ", EndpointName(*e.to),
+                                ", which is gone (destroyed, or re-created "
+                                "since it was cabled)");
+      } else {
+        e.reason = absl::StrCat(dom(from.domid), ":", from.port,
+                                " is not cabled: connect it to a destination");
+      }
+      break;
+    case SendCheck::kDestination:
+      e.reason = absl::StrCat("domain ", to, " does not exist");
+      break;
+    case SendCheck::kPolicy:
+      e.reason = absl::StrCat("policy: ", labelled(from.domid),
+                              " lacks SEND to ", labelled(to));
+      break;
+    case SendCheck::kSenderArgo:
+      e.reason = absl::StrCat(dom(from.domid),
+                              " has no Argo: it cannot send at all");
+      break;
+    case SendCheck::kDestinationArgo:
+      e.reason = absl::StrCat(dom(to), " has no Argo");
+      break;
+    case SendCheck::kRing:
+      e.reason = absl::StrCat(dom(to), " has no ring on port ",
+                              probe.destination.aport, " for ",
+                              dom(from.domid), " (unicast) or for any sender");
+      break;
+    case SendCheck::kFits:
+      e.reason = absl::StrCat("a ", payload, "-byte message never fits: ",
+                              "this ring takes up to ",
+                              MaxPayloadForRing(e.ring->len), " bytes");
+      break;
+    case SendCheck::kSpace:
+      e.reason = absl::StrCat("the ring is too full for ", payload,
+                              " bytes now: the send gets EAGAIN and a "
+                              "wake-up when the receiver makes room");
+      break;
+    case SendCheck::kDelivered:
+      e.reason = absl::StrCat("up to ", MaxPayloadForRing(e.ring->len),
+                              "-byte messages; sends that do not fit now get "
+                              "EAGAIN and a wake-up");
+      break;
   }
-  if (e.to->domid == ARGO_DOMID_PARENT) {
-    return Refuse(e, XEN_ENOSYS,
-                  "the destination is the parent hypervisor; this level has "
-                  "no uplink");
-  }
-  if (policy != nullptr) {
-    if (!policy->Permits(from.domid, DOMID_XEN, policy::v1::ENABLE)) {
-      return Refuse(e, XEN_EACCES,
-                    absl::StrCat("policy: ", dom(from.domid), " (",
-                                 policy->Label(from.domid), ") lacks ENABLE"));
-    }
-    if (!policy->Permits(from.domid, e.to->domid, policy::v1::SEND)) {
-      return Refuse(
-          e, XEN_EACCES,
-          absl::StrCat("policy: ", dom(from.domid), " (",
-                       policy->Label(from.domid), ") lacks SEND to ",
-                       dom(e.to->domid), " (", policy->Label(e.to->domid),
-                       ")"));
-    }
-  }
-  absl::StatusOr<DomainInfo> dst = hv.GetDomainInfo(e.to->domid);
-  if (!dst.ok() || !dst->argo_enabled) {
-    return Refuse(e, XEN_ECONNREFUSED,
-                  absl::StrCat(dom(e.to->domid), " has no Argo"));
-  }
-  e.ring = hv.LookupRing(e.to->domid, e.to->port, from.domid);
-  if (!e.ring.has_value()) {
-    return Refuse(
-        e, XEN_ECONNREFUSED,
-        absl::StrCat(dom(e.to->domid), " has no ring on port ", e.to->port,
-                     " for ", dom(from.domid),
-                     " (unicast) or for any sender"));
-  }
-  e.reason = absl::StrCat("up to ", MaxPayloadForRing(e.ring->len),
-                          "-byte messages; sends that do not fit now get "
-                          "EAGAIN and a wake-up");
   return e;
 }
 

@@ -45,38 +45,31 @@ absl::StatusOr<std::string> RandomToken() {
 
 absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
     PlatformOptions options) {
-  absl::StatusOr<std::unique_ptr<policy::PolicyEngine>> policy =
-      options.policy_text.empty()
-          ? policy::PolicyEngine::Create()
-          : policy::PolicyEngine::Create(options.policy_text,
-                                         options.policy_name);
-  if (!policy.ok()) return policy.status();
-  return std::unique_ptr<Platform>(new Platform(*std::move(policy), options));
+  std::unique_ptr<Platform> platform(new Platform(options));
+  nesting::LevelOptions level;
+  level.policy_text = options.policy_text;
+  level.policy_name = options.policy_name;
+  level.notifier = options.notifier;
+  level.ring_observer = platform.get();
+  absl::StatusOr<std::unique_ptr<nesting::Level>> built =
+      nesting::Level::Create(std::move(level));
+  if (!built.ok()) return built.status();
+  platform->level_ = *std::move(built);
+  platform->policy().audit().SetListener(
+      [p = platform.get()](const policy::Denial& denial) {
+        p->OnDenial(denial);
+      });
+  return platform;
 }
 
-Platform::Platform(std::unique_ptr<policy::PolicyEngine> policy,
-                   const PlatformOptions& options)
-    : policy_(std::move(policy)),
-      max_domains_(options.max_domains),
-      max_total_memory_frames_(options.max_total_memory_frames) {
-  VirqNotifier* notifier = options.notifier;
-  policy_->audit().SetListener(
-      [this](const policy::Denial& denial) { OnDenial(denial); });
-  HypervisorOptions hv_options;
-  hv_options.ring_observer = this;
-  hv_ = std::make_unique<Hypervisor>(
-      hv_options, notifier != nullptr ? notifier : &null_notifier_,
-      policy_.get(), &table_);
-  directory_ = std::make_unique<implicit_dest::HypervisorDirectory>(hv_.get());
-  table_.Bind(directory_.get());
-  policy_->SetGracePeriod([hv = hv_.get()] { hv->WaitForHypercalls(); });
-}
+Platform::Platform(const PlatformOptions& options)
+    : max_domains_(options.max_domains),
+      max_total_memory_frames_(options.max_total_memory_frames) {}
 
-// The hypervisor's teardown reports to the table, the policy and this
-// observer: it goes first, while they are all alive.
+// The level's teardown reports to this observer: it goes first.
 Platform::~Platform() {
-  hv_.reset();
-  policy_->audit().SetListener(nullptr);
+  if (level_ != nullptr) policy().audit().SetListener(nullptr);
+  level_.reset();
   events_.Close();
 }
 
@@ -127,8 +120,8 @@ absl::StatusOr<implicit_dest::Endpoint> Platform::ResolveEndpoint(
 }
 
 DomainRecord Platform::RecordLocked(domid_t id) {
-  absl::StatusOr<DomainInfo> info = hv_->GetDomainInfo(id);
-  DomainRecord record{id, domains_[id].name, policy_->Label(id),
+  absl::StatusOr<DomainInfo> info = hypervisor().GetDomainInfo(id);
+  DomainRecord record{id, domains_[id].name, policy().Label(id),
                       info.ok() ? *info : DomainInfo{.domid = id}};
   MutexLock l(&names_mu_);
   auto it = denials_.find(id);
@@ -238,13 +231,13 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
           absl::StrCat("domid ", id, " is reserved; domains use 0..",
                        DOMID_FIRST_RESERVED - 1));
     }
-    if (domains_.contains(id) || hv_->DomainExists(id)) {
+    if (domains_.contains(id) || hypervisor().DomainExists(id)) {
       return absl::AlreadyExistsError(absl::StrCat("domid ", id, " is in use"));
     }
   } else {
     id = 1;
     while (id < DOMID_FIRST_RESERVED &&
-           (domains_.contains(id) || hv_->DomainExists(id))) {
+           (domains_.contains(id) || hypervisor().DomainExists(id))) {
       ++id;
     }
     if (id == DOMID_FIRST_RESERVED) {
@@ -253,16 +246,9 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
   }
   absl::StatusOr<std::string> token = RandomToken();
   if (!token.ok()) return token.status();
-  // The label first: the hypervisor checks ENABLE at creation.
-  if (!spec.label.empty()) {
-    if (absl::Status s = policy_->Relabel(id, spec.label); !s.ok()) return s;
-  }
-  absl::Status created = hv_->CreateDomain(
-      id, DomainConfig{spec.memory_frames, spec.argo_enabled});
-  if (!created.ok()) {
-    policy_->Forget(id);
-    return created;
-  }
+  absl::Status created = level_->CreateDomain(
+      id, DomainConfig{spec.memory_frames, spec.argo_enabled}, spec.label);
+  if (!created.ok()) return created;
   domains_[id] = Entry{spec.name, *std::move(token), spec.memory_frames};
   total_memory_frames_ += spec.memory_frames;
   by_name_[spec.name] = id;
@@ -281,7 +267,7 @@ absl::Status Platform::DestroyDomain(const DomainRef& ref) {
   absl::StatusOr<domid_t> id = ResolveLocked(ref);
   if (!id.ok()) return id.status();
   DomainRecord last = RecordLocked(*id);
-  if (absl::Status s = hv_->DestroyDomain(*id); !s.ok()) return s;
+  if (absl::Status s = level_->DestroyDomain(*id); !s.ok()) return s;
   by_name_.erase(domains_[*id].name);
   total_memory_frames_ -= domains_[*id].memory_frames;
   domains_.erase(*id);
@@ -304,7 +290,7 @@ absl::StatusOr<DomainRecord> Platform::GetDomain(const DomainRef& ref) {
 std::vector<DomainRecord> Platform::ListDomains() {
   MutexLock l(&registry_mu_);
   std::vector<DomainRecord> out;
-  for (domid_t id : hv_->ListDomains()) {
+  for (domid_t id : hypervisor().ListDomains()) {
     if (domains_.contains(id)) out.push_back(RecordLocked(id));
   }
   return out;
@@ -315,13 +301,13 @@ absl::StatusOr<DomainRecord> Platform::Relabel(const DomainRef& ref,
   MutexLock l(&registry_mu_);
   absl::StatusOr<domid_t> id = ResolveLocked(ref);
   if (!id.ok()) return id.status();
-  if (absl::Status s = policy_->Relabel(*id, label); !s.ok()) return s;
+  if (absl::Status s = policy().Relabel(*id, label); !s.ok()) return s;
   return RecordLocked(*id);
 }
 
 absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Connect(
     implicit_dest::Endpoint from, implicit_dest::Endpoint to, bool one_way) {
-  if (absl::Status s = table_.Connect(from, to, !one_way); !s.ok()) return s;
+  if (absl::Status s = table().Connect(from, to, !one_way); !s.ok()) return s;
   std::vector<implicit_dest::Cable> installed = {{from, to}};
   if (!one_way) installed.push_back({to, from});
   PublishCables(installed, true);
@@ -331,19 +317,19 @@ absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Connect(
 absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Disconnect(
     implicit_dest::Endpoint from, bool one_way) {
   absl::StatusOr<std::vector<implicit_dest::Cable>> removed =
-      table_.Disconnect(from, !one_way);
+      table().Disconnect(from, !one_way);
   if (removed.ok()) PublishCables(*removed, false);
   return removed;
 }
 
 absl::Status Platform::LoadPolicy(absl::string_view text,
                                   absl::string_view name) {
-  if (absl::Status s = policy_->Load(text, name); !s.ok()) return s;
+  if (absl::Status s = policy().Load(text, name); !s.ok()) return s;
   v1::Event event;
   event.set_kind(v1::Event::POLICY_LOADED);
   event.set_summary(absl::StrCat("loaded policy ", name, " (generation ",
-                                 policy_->generation(), ")"));
-  event.mutable_policy()->set_generation(policy_->generation());
+                                 policy().generation(), ")"));
+  event.mutable_policy()->set_generation(policy().generation());
   events_.Publish(std::move(event), {});
   return absl::OkStatus();
 }

@@ -1,7 +1,8 @@
-// The state one argo-hv level owns (DESIGN §6): the hypervisor, the
-// implicit-destination table and the policy engine wired together, plus
-// what only the toolstack knows about domains — their names and attach
-// tokens. The gRPC service is a thin adapter over this class.
+// The state one argo-hv level owns (DESIGN §6): a nesting::Level (the
+// hypervisor, the implicit-destination table and the policy engine, wired
+// and torn down in one place) plus what only the toolstack knows — domain
+// names and attach tokens, events, denial counts. The gRPC service is a
+// thin adapter over this class.
 //
 // Every change made through it is published on events() (§6 Watch):
 // domains, cables and policy loads here, rings and denials from the
@@ -29,9 +30,9 @@
 #include "argo_core/hypervisor.h"
 #include "argo_core/mutex.h"
 #include "argo_core/virq_notifier.h"
-#include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
+#include "nesting/level.h"
 #include "toolstack_api/event_bus.h"
 #include "toolstack_api/platform_types.h"
 
@@ -110,9 +111,10 @@ class Platform final : private RingObserver {
   bool CheckAttachToken(domid_t id, absl::string_view token)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
 
-  Hypervisor& hypervisor() { return *hv_; }
-  implicit_dest::ImplicitTable& table() { return table_; }
-  policy::PolicyEngine& policy() { return *policy_; }
+  nesting::Level& level() { return *level_; }
+  Hypervisor& hypervisor() { return level_->hypervisor(); }
+  implicit_dest::ImplicitTable& table() { return level_->table(); }
+  policy::PolicyEngine& policy() { return *level_->policy(); }
   EventBus& events() { return events_; }
 
  private:
@@ -122,8 +124,7 @@ class Platform final : private RingObserver {
     uint64_t memory_frames;
   };
 
-  Platform(std::unique_ptr<policy::PolicyEngine> policy,
-           const PlatformOptions& options);
+  explicit Platform(const PlatformOptions& options);
   absl::StatusOr<domid_t> ResolveLocked(const DomainRef& ref)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
   DomainRecord RecordLocked(domid_t id)
@@ -136,13 +137,10 @@ class Platform final : private RingObserver {
                      bool installed);
   void PublishDomain(v1::Event::Kind kind, const DomainRecord& record);
 
-  // Declared first: callbacks publish into it until the hypervisor is gone.
+  // Declared first: callbacks publish into it until the level is gone.
   EventBus events_;
-  NullVirqNotifier null_notifier_;
-  implicit_dest::ImplicitTable table_;
-  std::unique_ptr<policy::PolicyEngine> policy_;
-  std::unique_ptr<Hypervisor> hv_;
-  std::unique_ptr<implicit_dest::HypervisorDirectory> directory_;
+  // Always with access control (the toolstack loads policies).
+  std::unique_ptr<nesting::Level> level_;
 
   const uint32_t max_domains_;
   const uint64_t max_total_memory_frames_;

@@ -145,8 +145,8 @@ grpc::Status ToolstackService::Explain(grpc::ServerContext*,
   if (from->domid == ARGO_DOMID_PARENT) {
     return Invalid("from: explain a domain's port (parent routes are §7's)");
   }
-  implicit_dest::RouteExplanation e = implicit_dest::ExplainRoute(
-      platform_.hypervisor(), platform_.table(), &platform_.policy(), *from,
+  implicit_dest::RouteExplanation e = platform_.level().Explain(
+      *from, /*payload=*/0,
       [this](domid_t id) { return platform_.NameOf(id); });
   *response->mutable_from() =
       EndpointToProto(e.from, platform_.NameOf(e.from.domid));

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "argo_core/hypervisor.h"
+#include "argo_core/public/argo.h"
 
 namespace argo {
 
@@ -14,21 +14,6 @@ class HypercallPort {
   virtual ~HypercallPort() = default;
   virtual int64_t ArgoOp(unsigned int cmd, uint64_t arg1, uint64_t arg2,
                          uint64_t arg3, uint64_t arg4) = 0;
-};
-
-// A guest in the hypervisor's own process: a direct call.
-class InProcessPort final : public HypercallPort {
- public:
-  InProcessPort(Hypervisor* hypervisor, domid_t caller)
-      : hypervisor_(hypervisor), caller_(caller) {}
-  int64_t ArgoOp(unsigned int cmd, uint64_t arg1, uint64_t arg2, uint64_t arg3,
-                 uint64_t arg4) override {
-    return hypervisor_->ArgoOp(caller_, cmd, arg1, arg2, arg3, arg4);
-  }
-
- private:
-  Hypervisor* const hypervisor_;
-  const domid_t caller_;
 };
 
 }  // namespace argo

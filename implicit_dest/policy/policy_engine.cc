@@ -23,9 +23,9 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(
   return std::unique_ptr<PolicyEngine>(new PolicyEngine(*std::move(compiled)));
 }
 
-void PolicyEngine::SetGracePeriod(std::function<void()> wait_for_hypercalls) {
+void PolicyEngine::BindGracePeriod(GracePeriod* grace_period) {
   MutexLock l(&mu_);
-  wait_for_hypercalls_ = std::move(wait_for_hypercalls);
+  grace_period_ = grace_period;
 }
 
 absl::Status PolicyEngine::Load(absl::string_view text,
@@ -33,13 +33,13 @@ absl::Status PolicyEngine::Load(absl::string_view text,
   absl::StatusOr<std::unique_ptr<CompiledPolicy>> compiled =
       CompiledPolicy::Compile(text, name);
   if (!compiled.ok()) return compiled.status();
-  std::function<void()> wait;
+  GracePeriod* grace;
   const CompiledPolicy* old;
   {
     MutexLock l(&mu_);
-    if (!wait_for_hypercalls_) {
+    if (grace_period_ == nullptr) {
       return absl::FailedPreconditionError(
-          "policy engine has no grace period bound (SetGracePeriod)");
+          "policy engine has no grace period bound (BindGracePeriod)");
     }
     // Carry every label over; a label the new policy lacks fails the load.
     for (const auto& [domid, type] : labels_) {
@@ -53,11 +53,12 @@ absl::Status PolicyEngine::Load(absl::string_view text,
     }
     old = current_.exchange(compiled->release(), std::memory_order_acq_rel);
     generation_.fetch_add(1, std::memory_order_acq_rel);
-    wait = wait_for_hypercalls_;
+    DecisionsChanged();
+    grace = grace_period_;
   }
   // Every hook that could still read the old policy runs inside a
   // hypercall (or under L1 for domain creation): wait them out.
-  wait();
+  grace->WaitForHypercalls();
   delete old;
   return absl::OkStatus();
 }
@@ -76,6 +77,7 @@ absl::Status PolicyEngine::Relabel(domid_t d, absl::string_view type) {
   }
   policy->SetLabel(d, *index);
   labels_[d] = std::string(type);
+  DecisionsChanged();
   return absl::OkStatus();
 }
 
@@ -84,6 +86,7 @@ void PolicyEngine::Forget(domid_t d) {
   MutexLock l(&mu_);
   const CompiledPolicy* policy = current_.load(std::memory_order_acquire);
   policy->SetLabel(d, policy->default_index());
+  DecisionsChanged();
   labels_.erase(d);
 }
 
@@ -160,6 +163,17 @@ int PolicyEngine::Send(domid_t src, domid_t dst, bool implicit) {
   // One lookup for both: SEND, and SEND_EXPLICIT unless implicit.
   return Check(src, dst, v1::SEND, "sendv/notify",
                implicit ? v1::PERMISSION_UNSPECIFIED : v1::SEND_EXPLICIT);
+}
+
+int PolicyEngine::QueryEnable(domid_t d) {
+  return Permits(d, DOMID_XEN, v1::ENABLE) ? 0 : -XEN_EACCES;
+}
+
+int PolicyEngine::QuerySend(domid_t src, domid_t dst, bool implicit) {
+  const bool permitted =
+      Permits(src, dst, v1::SEND) &&
+      (implicit || Permits(src, dst, v1::SEND_EXPLICIT));
+  return permitted ? 0 : -XEN_EACCES;
 }
 
 }  // namespace argo::policy

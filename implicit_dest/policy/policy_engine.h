@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "argo_core/access_control.h"
+#include "argo_core/domain_directory.h"
 #include "argo_core/mutex.h"
 #include "implicit_dest/policy/audit_log.h"
 #include "implicit_dest/policy/compiled_policy.h"
@@ -34,16 +34,16 @@ absl::string_view DefaultPolicyText();
 
 class PolicyEngine final : public AccessControl {
  public:
-  // Compiles `text` (the default policy if empty). `wait_for_hypercalls`
-  // is the hypervisor's grace period (Hypervisor::WaitForHypercalls); it may
-  // be bound later with SetGracePeriod but must be before the first Load.
+  // Compiles `text` (the default policy if empty). The hypervisor's grace
+  // period must be bound (BindGracePeriod) before the first Load.
   static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(
       absl::string_view text = DefaultPolicyText(),
       absl::string_view name = "default.textproto");
   ~PolicyEngine() override;
 
-  void SetGracePeriod(std::function<void()> wait_for_hypercalls)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // The grace period after which a replaced policy can be freed (the
+  // hypervisor's; it must outlive the engine's last Load).
+  void BindGracePeriod(GracePeriod* grace_period) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Replaces the policy. Atomic: a policy that does not compile, or that
   // lacks a type some domain is labelled with, changes nothing.
@@ -79,6 +79,9 @@ class PolicyEngine final : public AccessControl {
   int RegisterSingleSource(domid_t d, domid_t partner) override;
   int RegisterAnySource(domid_t d) override;
   int Send(domid_t src, domid_t dst, bool implicit) override;
+  // The same decisions, not audited (explain).
+  int QueryEnable(domid_t d) override;
+  int QuerySend(domid_t src, domid_t dst, bool implicit) override;
   void OnDomainDestroyed(domid_t d) override { Forget(d); }
 
  private:
@@ -90,7 +93,7 @@ class PolicyEngine final : public AccessControl {
             Permission also = v1::PERMISSION_UNSPECIFIED);
 
   mutable Mutex mu_;
-  std::function<void()> wait_for_hypercalls_ ABSL_GUARDED_BY(mu_);
+  GracePeriod* grace_period_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Explicit labels, so a new policy can be checked against them.
   absl::flat_hash_map<domid_t, std::string> labels_ ABSL_GUARDED_BY(mu_);
   std::atomic<const CompiledPolicy*> current_;  // owned

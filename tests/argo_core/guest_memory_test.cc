@@ -1,5 +1,9 @@
 #include "argo_core/guest_memory.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -20,6 +24,25 @@ TEST(GuestMemoryTest, BoundsChecksEveryByte) {
   EXPECT_TRUE((*mem)->CopyFrom(size, buf, 0)) << "empty range at the end";
   EXPECT_EQ((*mem)->Translate(size, 1), nullptr);
   EXPECT_NE((*mem)->Translate(0, size), nullptr);
+}
+
+TEST(GuestMemoryTest, MemfdIsSealedAgainstResizing) {
+  // What a guest process receives (DESIGN §8) cannot be shrunk under the
+  // hypervisor's mappings, nor grown, nor unsealed.
+  auto memory = GuestMemory::Create(4, "sealed");
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  const int fd = (*memory)->fd();
+  EXPECT_EQ(ftruncate(fd, 4096), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(ftruncate(fd, 8 * 4096), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(ftruncate(fd, 0), -1);
+  const int seals = fcntl(fd, F_GET_SEALS);
+  EXPECT_EQ(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+  EXPECT_EQ(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1) << "seals are final";
+  // Still fully usable.
+  EXPECT_TRUE((*memory)->CopyTo(4 * 4096 - 1, "x", 1));
 }
 
 TEST(GuestMemoryTest, RejectsBadSizes) {

@@ -4,6 +4,7 @@
 // keeps each ring as a queue of whole messages with a byte budget (no
 // pointers, no wrap). After every step the return value, every domain's
 // VIRQ count, and every ring's fill and waiters must agree.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -95,7 +96,8 @@ class Model {
           ring->pending.size() >= kMaxPendingPerRing) {
         return -XEN_EBUSY;
       }
-      ring->pending[src] = size;
+      // Xen's pending_requeue: a waiter's size only ever grows.
+      ring->pending[src] = std::max(ring->pending[src], size);
       return -XEN_EAGAIN;
     }
     ring->messages.push_back({src, src_port, seed, seed, size});
@@ -139,7 +141,7 @@ class Model {
       flags |= XEN_ARGO_RING_SUFFICIENT;
     } else if (ring->pending.count(src) ||
                ring->pending.size() < kMaxPendingPerRing) {
-      ring->pending[src] = required;
+      ring->pending[src] = std::max(ring->pending[src], required);
     } else {
       flags |= XEN_ARGO_RING_EBUSY;
     }
@@ -147,16 +149,31 @@ class Model {
     return flags;
   }
 
-  void Destroy(domid_t d) {
+  // Teardown: d's rings and the rings naming d as partner go; each other
+  // domain affected gets one VIRQ (a waiter dropped from d's rings, the
+  // owner of a ring that named d); d's waits elsewhere are dropped.
+  void Reset(domid_t d) {
+    std::set<domid_t> affected;
     for (auto it = rings.begin(); it != rings.end();) {
       const auto& [owner, port, partner] = it->first;
-      if (owner == d || partner == d) {
+      if (owner == d) {
+        for (const auto& [waiter, size] : it->second.pending) {
+          if (waiter != d) affected.insert(waiter);
+        }
+        it = rings.erase(it);
+      } else if (partner == d) {
+        affected.insert(owner);
         it = rings.erase(it);
       } else {
         it->second.pending.erase(d);
         ++it;
       }
     }
+    for (domid_t a : affected) ++virqs[a];
+  }
+
+  void Destroy(domid_t d) {
+    Reset(d);
     domains.erase(d);
   }
 
@@ -183,6 +200,18 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
   void DestroyDomain(domid_t d) {
     ASSERT_TRUE(hv_.DestroyDomain(d).ok());
     model_.Destroy(d);
+    ForgetRingsOf(d);
+    guests_.erase(d);
+  }
+
+  // A guest crash: the domain stays (same guest object, same memory).
+  void CrashDomain(domid_t d) {
+    ASSERT_TRUE(hv_.ResetDomain(d).ok());
+    model_.Reset(d);
+    ForgetRingsOf(d);
+  }
+
+  void ForgetRingsOf(domid_t d) {
     for (auto it = views_.begin(); it != views_.end();) {
       const auto& [owner, port, partner] = it->first;
       it = (owner == d || partner == d) ? views_.erase(it) : std::next(it);
@@ -191,7 +220,6 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
       const auto& [owner, port, partner] = it->first;
       it = (owner == d || partner == d) ? frames_.erase(it) : std::next(it);
     }
-    guests_.erase(d);
   }
 
   // Compares every observable of the hypervisor with the model.
@@ -302,6 +330,8 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
       ASSERT_EQ(g.Notify({q}, &out), 0) << step;
       EXPECT_EQ(out[0].flags, want) << step;
       EXPECT_EQ(out[0].max_message_size, max_message_size) << step;
+    } else if (op == 97) {  // the guest crashes: Argo reset
+      CrashDomain(d);
     } else {  // destroy and re-create a domain
       DestroyDomain(d);
       CreateDomain(d);

@@ -13,7 +13,7 @@ namespace argo {
 namespace {
 
 std::unique_ptr<RingInfo> MakeRing(const RingId& id) {
-  return std::make_unique<RingInfo>(1, id, 64, FrameWindow(), 0);
+  return std::make_unique<RingInfo>(1, id, 64, RingMemory(), 0);
 }
 
 TEST(RingTableTest, MatchesAMapUnderRandomChurn) {

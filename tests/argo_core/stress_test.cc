@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "argo_core/guest/argo_guest.h"
+#include "argo_core/guest/in_process_port.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_recorder.h"
 #include "gtest/gtest.h"

@@ -25,10 +25,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  struct NoHypercalls final : argo::GracePeriod {
+    void WaitForHypercalls() override {}
+  };
   static PolicyEngine* engine = [] {
     auto created = PolicyEngine::Create();
     if (!created.ok()) std::abort();
-    (*created)->SetGracePeriod([] {});
+    // No hypervisor: no hypercall can hold the old policy.
+    static NoHypercalls no_hypercalls;
+    (*created)->BindGracePeriod(&no_hypercalls);
     return created->release();
   }();
   const uint64_t generation = engine->generation();

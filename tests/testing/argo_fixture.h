@@ -13,10 +13,13 @@
 
 namespace argo::testing {
 
-// Returns the configured value from each hook (0 permits).
+// Returns the configured value from each hook (0 permits). The script may
+// change between any two calls, so every decision is declared changed:
+// the hypervisor never caches an ENABLE permit from it.
 class ScriptedAccessControl final : public AccessControl {
  public:
   int Enable(domid_t d) override {
+    DecisionsChanged();
     return d == enable_denied_for ? enable_rc : 0;
   }
   int RegisterSingleSource(domid_t, domid_t) override { return single_rc; }

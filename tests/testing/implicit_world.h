@@ -1,6 +1,6 @@
-// A hypervisor wired with the implicit-destination table and the policy
-// engine, as the daemon will wire them: hypervisor -> hooks, table ->
-// hypervisor (generations, grace period), engine -> grace period.
+// A level (nesting::Level: hypervisor + implicit table + policy engine,
+// wired once) with a VIRQ recorder, under the names the implicit-
+// destination tests use: hv, table, policy, virqs.
 #ifndef TESTS_TESTING_IMPLICIT_WORLD_H_
 #define TESTS_TESTING_IMPLICIT_WORLD_H_
 
@@ -11,33 +11,37 @@
 #include "argo_core/hypervisor.h"
 #include "argo_core/virq_recorder.h"
 #include "gtest/gtest.h"
-#include "implicit_dest/hypervisor_directory.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
+#include "nesting/level.h"
 #include "tests/testing/raw_guest.h"
 
 namespace argo::testing {
 
-struct ImplicitWorld {
-  explicit ImplicitWorld(absl::string_view policy_text = {}) {
-    auto created = policy::PolicyEngine::Create(policy_text);
-    if (!created.ok()) ADD_FAILURE() << created.status();
-    policy = *std::move(created);
-    hv = std::make_unique<Hypervisor>(HypervisorOptions{}, &virqs, policy.get(),
-                                      &table);
-    directory = std::make_unique<implicit_dest::HypervisorDirectory>(hv.get());
-    table.Bind(directory.get());
-    policy->SetGracePeriod([hv = hv.get()] { hv->WaitForHypercalls(); });
-  }
+// A pointer-like view of a part the level owns (get(), ->, *), so tests
+// read as if they held the part themselves.
+template <typename T>
+class Borrowed {
+ public:
+  explicit Borrowed(T* p) : p_(p) {}
+  T* get() const { return p_; }
+  T* operator->() const { return p_; }
+  T& operator*() const { return *p_; }
 
-  // The hypervisor's teardown reports each domain to the table, which
-  // uses the directory: it goes first.
-  ~ImplicitWorld() { hv.reset(); }
+ private:
+  T* const p_;
+};
+
+struct ImplicitWorld {
+  explicit ImplicitWorld(absl::string_view policy_text = {})
+      : level(Build(policy_text, &virqs)),
+        hv(&level->hypervisor()),
+        table(level->table()),
+        policy(level->policy()) {}
 
   // Labels `d` (if `type` is non-empty) and creates it with 8192 frames.
   void AddDomain(domid_t d, absl::string_view type = {}) {
-    if (!type.empty()) ASSERT_TRUE(policy->Relabel(d, type).ok());
-    ASSERT_TRUE(hv->CreateDomain(d, DomainConfig{8192, true}).ok());
+    ASSERT_TRUE(level->CreateDomain(d, DomainConfig{8192, true}, type).ok());
   }
   RawGuest Guest(domid_t d) { return RawGuest(hv.get(), d); }
 
@@ -48,11 +52,25 @@ struct ImplicitWorld {
     return guest.Send(src_port, ARGO_DOMID_IMPLICIT, 0, payload, type);
   }
 
-  VirqRecorder virqs;
-  implicit_dest::ImplicitTable table;
-  std::unique_ptr<policy::PolicyEngine> policy;
-  std::unique_ptr<Hypervisor> hv;
-  std::unique_ptr<implicit_dest::HypervisorDirectory> directory;
+  VirqRecorder virqs;  // before the level: it outlives the hypervisor
+  std::unique_ptr<nesting::Level> level;
+  Borrowed<Hypervisor> hv;
+  implicit_dest::ImplicitTable& table;
+  Borrowed<policy::PolicyEngine> policy;
+
+ private:
+  static std::unique_ptr<nesting::Level> Build(absl::string_view policy_text,
+                                               VirqNotifier* virqs) {
+    nesting::LevelOptions options;
+    options.policy_text = std::string(policy_text);
+    options.notifier = virqs;
+    auto built = nesting::Level::Create(std::move(options));
+    if (!built.ok()) {
+      ADD_FAILURE() << built.status();
+      std::abort();
+    }
+    return *std::move(built);
+  }
 };
 
 }  // namespace argo::testing

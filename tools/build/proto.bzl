@@ -5,7 +5,7 @@ cannot fetch offline, so a genrule runs the system protoc (and
 grpc_cpp_plugin) instead.
 """
 
-def cc_proto(name, src, grpc = False, deps = []):
+def cc_proto(name, src, grpc = False, deps = [], visibility = None):
     """Makes `name` (messages) and, with grpc, `name`_grpc (the service).
 
     Args:
@@ -13,6 +13,7 @@ def cc_proto(name, src, grpc = False, deps = []):
       src: the .proto file in this package.
       grpc: also generate the gRPC service code into `name`_grpc.
       deps: cc_library deps of the messages (other generated protos).
+      visibility: of both libraries (the package default if None).
     """
     base = src[:-len(".proto")]
     outs = [base + ".pb.cc", base + ".pb.h"]
@@ -32,6 +33,7 @@ def cc_proto(name, src, grpc = False, deps = []):
         srcs = [base + ".pb.cc"],
         hdrs = [base + ".pb.h"],
         deps = deps + ["@system//:protobuf"],
+        visibility = visibility,
     )
     if grpc:
         native.cc_library(
@@ -39,4 +41,5 @@ def cc_proto(name, src, grpc = False, deps = []):
             srcs = [base + ".grpc.pb.cc"],
             hdrs = [base + ".grpc.pb.h"],
             deps = [":" + name, "@system//:grpc"],
+            visibility = visibility,
         )

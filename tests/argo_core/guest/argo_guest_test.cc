@@ -1,6 +1,7 @@
 // libargo_guest over the in-process port: the typed API carries Xen errnos
 // in its statuses and lays arguments out in guest memory.
 #include "argo_core/guest/argo_guest.h"
+#include "argo_core/guest/in_process_port.h"
 
 #include <memory>
 #include <vector>

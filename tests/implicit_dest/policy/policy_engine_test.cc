@@ -111,6 +111,38 @@ TEST_F(PolicyEngineTest, EnableIsCheckedAtCreationAndOnEveryOp) {
   EXPECT_EQ(q.NotifyNull(), -XEN_ENODEV);
 }
 
+TEST_F(PolicyEngineTest, CachedEnablePermitIsDroppedOnRelabelAndLoad) {
+  // The hypervisor caches each domain's last ENABLE permit (so the default
+  // policy costs almost nothing per op); a relabel or a load must end it.
+  ASSERT_TRUE(
+      engine()
+          .Load(StrictPolicyText() + "types: \"quarantine_t\"\n", "with-quarantine")
+          .ok());
+  EXPECT_EQ(a_->NotifyNull(), 0);
+  EXPECT_EQ(a_->NotifyNull(), 0) << "permit now cached";
+  const uint64_t denials = engine().audit().total();
+  ASSERT_TRUE(engine().Relabel(kClientA, "quarantine_t").ok());
+  EXPECT_EQ(a_->NotifyNull(), -XEN_EACCES) << "relabel ends the cached permit";
+  EXPECT_EQ(a_->NotifyNull(), -XEN_EACCES) << "denials are never cached";
+  EXPECT_EQ(engine().audit().total(), denials + 2) << "each denial audited";
+  ASSERT_TRUE(engine().Relabel(kClientA, "client_t").ok());
+  EXPECT_EQ(a_->NotifyNull(), 0);
+  // A policy without ENABLE for client_t: the cached permit goes with it.
+  std::string no_enable = StrictPolicyText();
+  ASSERT_TRUE(engine().Load(no_enable + "types: \"quarantine_t\"\n", "again").ok());
+  EXPECT_EQ(a_->NotifyNull(), 0);
+  ASSERT_TRUE(engine().Relabel(kClientB, "quarantine_t").ok());
+  RawGuest b(world_.hv.get(), kClientB);
+  EXPECT_EQ(b.NotifyNull(), -XEN_EACCES);
+  ASSERT_TRUE(engine()
+                  .Load(std::string(policy::DefaultPolicyText()) +
+                            "types: \"client_t\" types: \"storage_t\" "
+                            "types: \"dom0_t\" types: \"quarantine_t\"\n",
+                        "permissive")
+                  .ok());
+  EXPECT_EQ(b.NotifyNull(), 0) << "a load ends cached denials' audit too";
+}
+
 TEST_F(PolicyEngineTest, BadPoliciesChangeNothing) {
   const std::string before = engine().Text();
   const uint64_t generation = engine().generation();
