@@ -153,6 +153,42 @@ TEST_F(SendvTest, IovPadOrOversizeIovIsEinval) {
   EXPECT_EQ(RawSend(1), -XEN_EINVAL);
 }
 
+TEST_F(SendvTest, ZeroLengthIovIsSkippedBeforeItsHandleIsChecked) {
+  // Xen's ringbuf_insert skips an empty iov before guest_handle_okay: its
+  // handle may be anything.
+  PutSendAddr({7, kB, 0}, {10, kA, 0});
+  PutIov(0, ~uint64_t{0}, 0);
+  b_->PutBytes(kDataGpa, {9, 8, 7});
+  PutIov(1, kDataGpa, 3);
+  PutIov(2, uint64_t{1} << 60, 0);
+  EXPECT_EQ(RawSend(3), 3);
+  EXPECT_EQ(RingAt<uint8_t>(kMessageHeaderSize), 9);
+  EXPECT_EQ(RingAt<uint8_t>(kMessageHeaderSize + 2), 7);
+  // A non-empty iov with a bad handle is still EFAULT.
+  PutIov(0, ~uint64_t{0}, 1);
+  EXPECT_EQ(RawSend(3), -XEN_EFAULT);
+}
+
+TEST_F(SendvTest, RequeuedWaiterKeepsTheLargerSize) {
+  // Xen's pending_requeue raises a waiter's size to max(old, new), so the
+  // wake-up guarantees room for any one of its messages.
+  ASSERT_EQ(b_->Send(7, kA, 10, Pattern(1, 3000)), 3000);
+  ASSERT_EQ(b_->Send(7, kA, 10, Pattern(2, 2000)), -XEN_EAGAIN);
+  ASSERT_EQ(b_->Send(7, kA, 10, Pattern(3, 1500)), -XEN_EAGAIN);
+  RingSnapshot ring = RingOf(kA, 10);
+  ASSERT_EQ(ring.pending.size(), 1u);
+  EXPECT_EQ(ring.pending[0].len, 2000u) << "not lowered to 1500";
+  // The same rule for a notify query's space_required.
+  xen_argo_ring_data_ent_t q = {};
+  q.ring = {10, kA, 0};
+  q.space_required = 1050;  // more than the 1040 bytes free: a wait
+  std::vector<xen_argo_ring_data_ent_t> out;
+  ASSERT_EQ(b_->Notify({q}, &out), 0);
+  ring = RingOf(kA, 10);
+  ASSERT_EQ(ring.pending.size(), 1u);
+  EXPECT_EQ(ring.pending[0].len, 2000u);
+}
+
 TEST_F(SendvTest, TotalBeyondMaxMessageIsEmsgsize) {
   PutSendAddr({7, kB, 0}, {10, kA, 0});
   PutIov(0, kDataGpa, kMaxMessageSize);
