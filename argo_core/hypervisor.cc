@@ -57,6 +57,9 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
   bool argo = config.argo_enabled && XsmEnable(domid) == 0;
   domains_[domid] = std::make_unique<Domain>(domid, next_generation_++,
                                              *std::move(memory), argo);
+  live_domids_.insert(
+      std::lower_bound(live_domids_.begin(), live_domids_.end(), domid),
+      domid);
   return absl::OkStatus();
 }
 
@@ -88,6 +91,8 @@ absl::Status Hypervisor::DestroyDomain(domid_t domid) {
     }
     TearDownArgo(*d, &changes, &virqs);
     dying = std::move(domains_[domid]);
+    live_domids_.erase(
+        std::lower_bound(live_domids_.begin(), live_domids_.end(), domid));
   }
   virqs.Deliver(*notifier_);
   ReportRingChanges(changes);
@@ -242,19 +247,15 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
 }
 
 std::vector<domid_t> Hypervisor::ListDomains() {
-  std::vector<domid_t> out;
   ReadGuard l1(&l1_mu_);
-  for (uint32_t id = 0; id < domains_.size(); ++id) {
-    if (domains_[id] != nullptr) out.push_back(static_cast<domid_t>(id));
-  }
-  return out;
+  return live_domids_;
 }
 
 std::vector<RingSnapshot> Hypervisor::ListRings() {
   std::vector<RingSnapshot> out;
   ReadGuard l1(&l1_mu_);
-  for (const std::unique_ptr<Domain>& d : domains_) {
-    if (d == nullptr) continue;
+  for (domid_t domid : live_domids_) {
+    Domain* d = domains_[domid].get();
     ReadGuard rings_l2(&d->rings_l2_mu_);
     d->rings.ForEach([&out](RingInfo* ring) {
       SpinLockGuard l3(&ring->l3_mu_);

@@ -413,6 +413,8 @@ class Hypervisor final : public DomainDirectory {
   PerCpuRwLock l1_mu_;
   // Indexed by domid; only normal domids (< DOMID_FIRST_RESERVED).
   std::vector<std::unique_ptr<Domain>> domains_ ABSL_GUARDED_BY(l1_mu_);
+  // The live domids, ascending: listing walks these, not 32752 slots.
+  std::vector<domid_t> live_domids_ ABSL_GUARDED_BY(l1_mu_);
   uint32_t next_generation_ ABSL_GUARDED_BY(l1_mu_) = 1;
 };
 
