@@ -32,6 +32,8 @@ TARGETS = [
      "resolving an implicit destination costs little over naming it"),
     ("policy_over_default_64B", "<=", 1.05,
      "the strict policy (warm cache) costs no more than the default one"),
+    ("default_policy_over_no_policy_64B", "<=", 1.05,
+     "the default policy costs almost nothing over no access control"),
     ("lookup_1M_over_10", "<=", 1.5,
      "an implicit send with 1,000,000 table entries against 10"),
     ("sendv_implicit_64B_over_cpuid", "<=", 0.01,
@@ -228,7 +230,6 @@ def main():
     md += ["", "## Other ratios", "", "| ratio | value |", "|---|---|"]
     for key in ("sendv_64B_over_pingpong", "notify_null_over_cpuid",
                 "notify_one_query_over_cpuid",
-                "default_policy_over_no_policy_64B",
                 "grpc_connect_rtt_over_cpuid"):
         md.append(f"| `{key}` | {ratios[key]:.4f} |")
     md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
