@@ -8,6 +8,7 @@
 #include "argo_core/xen_status.h"
 #include "implicit_dest/route_explainer.h"
 #include "toolstack_api/boot_config.h"
+#include "toolstack_api/config_file.h"
 #include "toolstack_api/convert.h"
 
 namespace argo::toolstack {
@@ -217,6 +218,12 @@ grpc::Status ToolstackService::LoadPolicy(grpc::ServerContext*,
   }
   const std::string name =
       request->name().empty() ? std::string("policy") : request->name();
+  // Fail closed: inside the platform "" means the permissive default, and
+  // an empty file sent as a policy is a mistake, never that request.
+  if (IsBlankText(request->text())) {
+    return Invalid(absl::StrCat(name, ": the policy text is empty; ",
+                                kEmptyPolicyAdvice));
+  }
   if (absl::Status s = platform_.LoadPolicy(request->text(), name); !s.ok()) {
     return ToGrpc(s);
   }

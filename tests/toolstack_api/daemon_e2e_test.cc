@@ -91,6 +91,14 @@ class DaemonTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv, uid);
   }
+  // argo-hv run for a start that must fail: bounded, so a daemon that
+  // starts after all fails the test in seconds instead of hanging it.
+  RunResult RefusedStart(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "KILL", "20",
+                                     argo_hv_, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
   // Runs and expects exit 0; returns stdout.
   std::string Ok(std::vector<std::string> args) {
     RunResult r = Ctl(args);
@@ -385,6 +393,70 @@ TEST_F(DaemonTest, ABadConfigStopsTheStartWithItsLine) {
   EXPECT_TRUE(absl::StrContains(r.err, "bad.textproto:2:")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "cable.to"));
   EXPECT_NE(access(socket_.c_str(), F_OK), 0);
+}
+
+TEST_F(DaemonTest, AnEmptyOrDirectoryPolicyStopsTheStart) {
+  const std::string empty = dir_ + "/empty.textproto";
+  std::ofstream(empty).close();
+  RunResult r = RefusedStart({"--policy", empty});
+  EXPECT_EQ(r.exit_code, 1) << "an empty --policy started a permissive daemon";
+  EXPECT_TRUE(absl::StrContains(
+      r.err, empty + ": is empty; an empty policy is not 'no policy'"))
+      << r.err;
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+  const std::string comments = dir_ + "/comments.textproto";
+  std::ofstream(comments) << "# types: \"a_t\"\n\n";
+  r = RefusedStart({"--policy", comments});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "holds only blanks and comments"))
+      << r.err;
+  r = RefusedStart({"--policy", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, dir_ + ": is a directory")) << r.err;
+  r = RefusedStart({"--config", empty});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  r = RefusedStart({"--config", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "is a directory")) << r.err;
+  // An empty value is not "not given".
+  r = RefusedStart({"--policy", ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--policy needs a value")) << r.err;
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+  // @default names the embedded default explicitly.
+  StartDaemon({"--policy", "@default"});
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(Log()), "policy @default"));
+  Ok({"domains"});
+}
+
+TEST_F(DaemonTest, ArgoctlRefusesEmptyPolicyAndConfigFilesBeforeSending) {
+  StartDaemon();
+  const std::string strict =
+      testing::RunfilePath("implicit_dest/policy/strict.textproto");
+  Ok({"policy", "load", strict});
+  const std::string empty = dir_ + "/empty.textproto";
+  std::ofstream(empty).close();
+  RunResult r = Ctl({"policy", "load", empty});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "use @default")) << r.err;
+  r = Ctl({"policy", "load", dir_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, dir_ + ": is a directory")) << r.err;
+  // Nothing reached the daemon: the strict policy is still in force.
+  auto info = FromJson<v1::PolicyInfo>(Ok({"policy", "show", "--json"}));
+  EXPECT_EQ(info.generation(), 2u);
+  EXPECT_EQ(info.types_size(), 3);
+  r = Ctl({"apply", empty});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  EXPECT_EQ(Table(Ok({"domains"})).size(), 4u);
+  // The way back to the default is explicit.
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "load", "@default"}),
+                                "loaded @default"));
+  info = FromJson<v1::PolicyInfo>(Ok({"policy", "show", "--json"}));
+  EXPECT_EQ(info.generation(), 3u);
 }
 
 }  // namespace

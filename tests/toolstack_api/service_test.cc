@@ -421,6 +421,35 @@ TEST_F(ServiceTest, PolicyLoadRelabelAuditAndDenials) {
   EXPECT_EQ(stats.denials_by_permission().at("SEND"), 1u);
 }
 
+TEST_F(ServiceTest, AnEmptyPolicyOrConfigurationIsRefusedNotDefaulted) {
+  Create("storage");
+  // A strict policy in force: an empty load must not quietly replace it
+  // with the permissive default (the platform's meaning of "").
+  ASSERT_TRUE(LoadPolicy(testing::StrictPolicyText()).ok());
+  for (const std::string text : {"", " \n\t", "# nothing\n  # at all\n"}) {
+    ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                  "test-policy: the policy text is empty; an empty policy is "
+                  "not 'no policy'",
+                  [&] { return LoadPolicy(text); });
+  }
+  v1::PolicyInfo info;
+  ASSERT_TRUE(stub_->GetPolicy(Ctx().get(), {}, &info).ok());
+  EXPECT_EQ(info.generation(), 2u);
+  EXPECT_EQ(info.text(), testing::StrictPolicyText());
+
+  v1::ApplyRequest apply;
+  apply.set_name("boot.textproto");
+  v1::ApplyResponse applied;
+  auto call = [&] { return stub_->Apply(Ctx().get(), apply, &applied); };
+  ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                "boot.textproto: the configuration is empty", call);
+  apply.set_config_text("policy_text: \"\"\n");
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "policy_text: is empty", call);
+  apply.set_config_text("policy_file: \"p.textproto\"\n");
+  apply.set_policy_file_text("\n\n");
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "p.textproto is empty", call);
+}
+
 TEST_F(ServiceTest, TopologyOfATopLevel) {
   v1::Topology t;
   ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());

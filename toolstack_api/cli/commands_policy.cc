@@ -8,6 +8,10 @@
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/endpoint_text.h"
 
+namespace argo::policy {
+absl::string_view DefaultPolicyText();  // implicit_dest/policy/default.textproto
+}  // namespace argo::policy
+
 namespace argo::toolstack::cli {
 namespace {
 
@@ -18,10 +22,18 @@ void PrintPolicySummary(std::ostream& out, const v1::PolicyInfo& p) {
 
 int Load(Context& ctx, const Args& args) {
   v1::LoadPolicyRequest request;
-  absl::StatusOr<std::string> text = ReadTextFile(args.positional[0]);
-  if (!text.ok()) throw UsageError{std::string(text.status().message())};
-  request.set_text(*std::move(text));
-  request.set_name(args.positional[0]);
+  const std::string& file = args.positional[0];
+  if (file == "@default") {
+    // The default this argoctl was built with, named so in the daemon's
+    // messages: the way back to "any domain may do anything".
+    request.set_text(std::string(policy::DefaultPolicyText()));
+  } else {
+    // Refuses a directory or an empty file here (exit 2, nothing sent).
+    absl::StatusOr<std::string> text = ReadTextFile(file, TextKind::kPolicy);
+    if (!text.ok()) throw UsageError{std::string(text.status().message())};
+    request.set_text(*std::move(text));
+  }
+  request.set_name(file);
   return Unary<v1::LoadPolicyRequest, v1::PolicyInfo>(
       ctx, &v1::Toolstack::Stub::LoadPolicy, request,
       [&](const v1::PolicyInfo& p) {
@@ -83,8 +95,11 @@ int Audit(Context& ctx, const Args& args) {
 
 std::vector<Command> PolicyCommands() {
   return {
-      {"policy load", "FILE", "replace the policy (argo.policy.v1 text)",
-       "Atomic: a bad file changes nothing and the error names its line.",
+      {"policy load", "FILE|@default", "replace the policy (argo.policy.v1 text)",
+       "Atomic: a bad file changes nothing and the error names its line.\n"
+       "@default loads the embedded default policy (any domain may do "
+       "anything). An empty file or a directory is refused, never read as "
+       "'no policy'.",
        {{}, {}, 1, 1}, Load},
       {"policy show", "", "print the policy in force", "", {}, Show},
       {"policy relabel", "DOMAIN TYPE", "give DOMAIN the policy type TYPE", "",
