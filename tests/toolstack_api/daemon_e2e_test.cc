@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
@@ -393,6 +394,59 @@ TEST_F(DaemonTest, ABadConfigStopsTheStartWithItsLine) {
   EXPECT_TRUE(absl::StrContains(r.err, "bad.textproto:2:")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "cable.to"));
   EXPECT_NE(access(socket_.c_str(), F_OK), 0);
+}
+
+TEST_F(DaemonTest, ASymlinkedLockFileIsRefused) {
+  const std::string run = dir_ + "/run";
+  ASSERT_EQ(mkdir(run.c_str(), 0700), 0);
+  const std::string victim = dir_ + "/victim";
+  ASSERT_EQ(symlink(victim.c_str(), (socket_ + ".lock").c_str()), 0);
+  RunResult r = RefusedStart({});
+  EXPECT_EQ(r.exit_code, 1) << "started through a symlinked lock file";
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "the lock file " + socket_ + ".lock is a symbolic link"))
+      << r.err;
+  EXPECT_NE(access(victim.c_str(), F_OK), 0) << "the link was followed";
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket created";
+  // Once the link is gone the daemon starts and makes a lock of its own.
+  ASSERT_EQ(unlink((socket_ + ".lock").c_str()), 0);
+  StartDaemon();
+  struct stat st;
+  ASSERT_EQ(lstat((socket_ + ".lock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+TEST_F(DaemonTest, AnExistingSocketDirectoryMustBeOwnerOnly) {
+  const std::string run = dir_ + "/run";
+  ASSERT_EQ(mkdir(run.c_str(), 0700), 0);
+  for (mode_t mode : {0777, 0770, 0702}) {
+    ASSERT_EQ(chmod(run.c_str(), mode), 0);
+    RunResult r = RefusedStart({});
+    EXPECT_EQ(r.exit_code, 1) << "started in a directory of mode " << mode;
+    EXPECT_TRUE(absl::StrContains(
+        r.err, absl::StrCat("the socket's directory ", run, " has mode 0",
+                            absl::StrFormat("%o", mode))))
+        << r.err;
+    EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket created";
+    EXPECT_NE(access((socket_ + ".lock").c_str(), F_OK), 0) << "lock created";
+  }
+  if (geteuid() == 0) {
+    // Owner-only, but someone else's.
+    ASSERT_EQ(chmod(run.c_str(), 0700), 0);
+    ASSERT_EQ(chown(run.c_str(), kNobody, kNobody), 0);
+    RunResult r = RefusedStart({});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(absl::StrContains(r.err, "is owned by uid 65534")) << r.err;
+    ASSERT_EQ(chown(run.c_str(), 0, 0), 0);
+  }
+  // An existing 0700 (or 0755) directory of the daemon's own is used.
+  ASSERT_EQ(chmod(run.c_str(), 0755), 0);
+  StartDaemon();
+  Ok({"domains"});
+  daemon_.reset();
+  ASSERT_EQ(chmod(run.c_str(), 0700), 0);
+  StartDaemon();
+  Ok({"domains"});
 }
 
 TEST_F(DaemonTest, AnEmptyOrDirectoryPolicyStopsTheStart) {
