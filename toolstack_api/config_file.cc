@@ -56,7 +56,8 @@ bool IsBlankText(absl::string_view text) {
   for (char c : text) {
     if (c == '\n') {
       in_comment = false;
-    } else if (in_comment || absl::ascii_isspace(static_cast<unsigned char>(c))) {
+    } else if (in_comment ||
+               absl::ascii_isspace(static_cast<unsigned char>(c))) {
       continue;
     } else if (c == '#') {
       in_comment = true;
@@ -96,7 +97,8 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path,
   }
   if (IsBlankText(text)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, text.empty() ? ": is empty; " : ": holds only blanks and comments; ",
+        path,
+        text.empty() ? ": is empty; " : ": holds only blanks and comments; ",
         kind == TextKind::kPolicy ? kEmptyPolicyAdvice : kEmptyConfigAdvice));
   }
   return text;
@@ -107,8 +109,8 @@ absl::StatusOr<ConfigFile> LoadConfigFile(const std::string& path) {
   if (!text.ok()) return text.status();
   config::v1::Config config;
   google::protobuf::TextFormat::ParseInfoTree tree;
-  if (absl::Status s = policy::ParseTextWithLocations(*text, path, &config,
-                                                      &tree);
+  if (absl::Status s =
+          policy::ParseTextWithLocations(*text, path, &config, &tree);
       !s.ok()) {
     return s;
   }
@@ -129,9 +131,9 @@ absl::StatusOr<ConfigFile> LoadConfigFile(const std::string& path) {
       ReadTextFile(policy_path, TextKind::kPolicy);
   if (!policy.ok()) {
     const policy::Locator at(path, &tree);
-    const absl::Status located = at.Error(config::v1::Config::descriptor(),
-                                          "policy_file", -1,
-                                          policy.status().message());
+    const absl::Status located =
+        at.Error(config::v1::Config::descriptor(), "policy_file", -1,
+                 policy.status().message());
     return absl::Status(policy.status().code(), located.message());
   }
   file.policy_text = *std::move(policy);

@@ -25,9 +25,7 @@ class ConfigFileTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
   }
-  void TearDown() override {
-    system(absl::StrCat("rm -rf ", dir_).c_str());
-  }
+  void TearDown() override { system(absl::StrCat("rm -rf ", dir_).c_str()); }
   std::string Write(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << text;
@@ -59,18 +57,19 @@ TEST_F(ConfigFileTest, IsBlankTextSeesOnlyWhitespaceAndComments) {
 
 TEST_F(ConfigFileTest, AZeroByteFileIsRefusedNotReadAsEmpty) {
   const std::string empty = Write("empty.textproto", "");
-  ExpectRefused(empty, TextKind::kPolicy, absl::StatusCode::kInvalidArgument,
-                {empty + ": is empty", "an empty policy is not 'no policy'",
-                 "@default"});
+  ExpectRefused(
+      empty, TextKind::kPolicy, absl::StatusCode::kInvalidArgument,
+      {empty + ": is empty", "an empty policy is not 'no policy'", "@default"});
   ExpectRefused(empty, TextKind::kConfig, absl::StatusCode::kInvalidArgument,
                 {empty + ": is empty", "empty configuration"});
 }
 
 TEST_F(ConfigFileTest, OnlyBlanksAndCommentsIsRefused) {
-  const std::string blank = Write("blank.textproto", "\n  # nothing here\n\t\n");
-  ExpectRefused(blank, TextKind::kPolicy, absl::StatusCode::kInvalidArgument,
-                {blank + ": holds only blanks and comments",
-                 "not 'no policy'"});
+  const std::string blank =
+      Write("blank.textproto", "\n  # nothing here\n\t\n");
+  ExpectRefused(
+      blank, TextKind::kPolicy, absl::StatusCode::kInvalidArgument,
+      {blank + ": holds only blanks and comments", "not 'no policy'"});
 }
 
 TEST_F(ConfigFileTest, ADirectoryIsRefusedByName) {
@@ -107,8 +106,8 @@ TEST_F(ConfigFileTest, AFileIsReadWhole) {
 
 TEST_F(ConfigFileTest, AConfigurationsEmptyPolicyFileIsRefusedAtItsLine) {
   Write("empty-policy.textproto", "");
-  const std::string config = Write(
-      "c.textproto", "# boot\npolicy_file: \"empty-policy.textproto\"\n");
+  const std::string config =
+      Write("c.textproto", "# boot\npolicy_file: \"empty-policy.textproto\"\n");
   absl::StatusOr<ConfigFile> file = LoadConfigFile(config);
   ASSERT_FALSE(file.ok()) << "an empty policy_file was accepted";
   EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
@@ -118,8 +117,7 @@ TEST_F(ConfigFileTest, AConfigurationsEmptyPolicyFileIsRefusedAtItsLine) {
                                 "empty-policy.textproto: is empty"))
       << file.status();
   // A policy_file naming a directory (here, the configuration's own).
-  const std::string dir_config =
-      Write("d.textproto", "policy_file: \".\"\n");
+  const std::string dir_config = Write("d.textproto", "policy_file: \".\"\n");
   file = LoadConfigFile(dir_config);
   ASSERT_FALSE(file.ok());
   EXPECT_TRUE(absl::StrContains(file.status().message(), "is a directory"))

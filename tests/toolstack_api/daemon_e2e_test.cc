@@ -189,6 +189,39 @@ TEST_F(DaemonTest, CablesExplainRingsStats) {
   EXPECT_EQ(topology.level(), 0u);
 }
 
+TEST_F(DaemonTest, ListsFollowEveryPage) {
+  StartDaemon();
+  // Five cables and three domains: with pages of two (or one) argoctl must
+  // follow the daemon's page tokens to print them all, tables and --json.
+  const std::string whole = Ok({"cables"});
+  auto rows = Table(Ok({"cables", "--page-size", "2"}));
+  ASSERT_EQ(rows.size(), 6u) << "header and five cables";
+  EXPECT_EQ(Ok({"cables", "--page-size", "2"}), whole);
+  auto cables = FromJson<v1::ListCablesResponse>(
+      Ok({"--json", "cables", "--page-size", "2"}));
+  EXPECT_EQ(cables.cables_size(), 5);
+  EXPECT_EQ(cables.next_page_token(), "");
+  std::vector<std::string> sources;
+  for (const v1::Cable& c : cables.cables()) {
+    sources.push_back(
+        absl::StrCat(c.from().resolved_id(), ":", c.from().port()));
+  }
+  EXPECT_EQ(sources, (std::vector<std::string>{"1:80", "1:81", "2:7", "2:9",
+                                               "3:7"}));
+  rows = Table(Ok({"domains", "--page-size", "1"}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3][1], "client2");
+  auto domains = FromJson<v1::ListDomainsResponse>(
+      Ok({"domains", "--json", "--page-size", "1"}));
+  EXPECT_EQ(domains.domains_size(), 3);
+  EXPECT_EQ(Table(Ok({"rings", "--page-size", "1"})).size(), 1u);
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "audit", "--page-size", "3"}),
+                                "0 denials"));
+  RunResult bad = Ctl({"domains", "--page-size", "zero"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad.err, "--page-size")) << bad.err;
+}
+
 TEST_F(DaemonTest, StrictPolicyMakesExplainReportADenial) {
   StartDaemon();
   const std::string strict =

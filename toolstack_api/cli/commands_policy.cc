@@ -72,7 +72,8 @@ int Audit(Context& ctx, const Args& args) {
     }
     request.set_max(max);
   }
-  return Unary<v1::GetAuditRequest, v1::AuditLog>(
+  request.set_page_size(PageSizeArg(args));
+  return Listing<v1::GetAuditRequest, v1::AuditLog>(
       ctx, &v1::Toolstack::Stub::GetAudit, request,
       [&](const v1::AuditLog& log) {
         TextTable table({"SEQ", "TIME", "SOURCE", "TARGET", "PERMISSION",
@@ -104,8 +105,11 @@ std::vector<Command> PolicyCommands() {
       {"policy show", "", "print the policy in force", "", {}, Show},
       {"policy relabel", "DOMAIN TYPE", "give DOMAIN the policy type TYPE", "",
        {{}, {}, 2, 2}, Relabel},
-      {"policy audit", "[--max N]", "recent denials (at most 1024 are kept)",
-       "", {{"max"}, {}, 0, 0}, Audit},
+      {"policy audit", "[--max N] [--page-size N]",
+       "recent denials (at most 1024 are kept)",
+       "  --max N        the N most recent (default all kept)\n" +
+           std::string(kPageSizeHelp),
+       {{"max", "page-size"}, {}, 0, 0}, Audit},
   };
 }
 
