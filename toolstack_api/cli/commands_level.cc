@@ -185,7 +185,11 @@ std::vector<Command> LevelCommands() {
        "ring_unregistered, cable_changed, policy_loaded, access_denied.\n"
        "  --count N      stop after N events\n"
        "  --for SECONDS  stop after SECONDS (default one day)\n"
-       "With --json, one JSON object per line.",
+       "With --json, one JSON object per line.\n"
+       "Ring and denial events are rate limited per domain and kind (bursts "
+       "of 100, then 50/s): what a flood holds back is reported once a "
+       "second by a summary line (\"suppressed N ... events from dom D\"; "
+       "field suppressed in --json).",
        {{"kind", "domain", "count", "for"}, {}, 0, 0}, Watch},
       {"topology", "", "this level's place among hypervisors", "", {},
        Topology},
