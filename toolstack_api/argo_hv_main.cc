@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/stubs/common.h"
 #include "grpcpp/grpcpp.h"
+#include "implicit_dest/policy/policy_engine.h"
 #include "toolstack_api/boot_config.h"
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/server.h"
@@ -28,6 +29,8 @@ absl::string_view DefaultConfigText();  // configs/default.textproto
 
 namespace {
 
+// --config @default: configs/default.textproto; --policy @default: the
+// embedded default policy (as if --policy were not given).
 constexpr char kEmbeddedConfig[] = "@default";
 
 constexpr char kUsage[] =
@@ -38,12 +41,15 @@ constexpr char kUsage[] =
     "\n"
     "options:\n"
     "  --socket PATH      the socket (default $XDG_RUNTIME_DIR/argo/argo-hv.sock\n"
-    "                     or /run/argo/argo-hv.sock); mode 0600\n"
+    "                     or /run/argo/argo-hv.sock); mode 0600. Its directory\n"
+    "                     is created 0700, or must be yours and writable by\n"
+    "                     no one else\n"
     "  --config FILE      apply this boot configuration (argo.config.v1 text\n"
     "                     format) before serving; a bad file stops the start.\n"
     "                     @default: the embedded configs/default.textproto\n"
     "  --policy FILE      start with this policy (argo.policy.v1) instead of\n"
-    "                     the embedded default\n"
+    "                     the embedded default (@default: that one, named);\n"
+    "                     an empty file or a directory stops the start\n"
     "  --allow-uid UID    also serve this uid (repeatable; the daemon's own uid\n"
     "                     is always served)\n"
     "  --max-domains N    at most N domains (default 256)\n"
@@ -75,8 +81,12 @@ Flags ParseFlags(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    // An empty value would read as "not given" (--policy "" as the
+    // permissive default): refused like a missing one.
     auto value = [&]() -> std::string {
-      if (i + 1 >= argc) UsageError(arg + " needs a value");
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+        UsageError(arg + " needs a value");
+      }
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") {
@@ -135,8 +145,15 @@ int Main(int argc, char** argv) {
   PlatformOptions platform_options;
   platform_options.max_domains = flags.max_domains;
   platform_options.max_total_memory_frames = flags.max_memory_mib * 256;
-  if (!flags.policy.empty()) {
-    absl::StatusOr<std::string> policy = ReadTextFile(flags.policy);
+  // The platform reads an empty policy_text as "the embedded default", so
+  // only a file's text that ReadTextFile vouched for (never blank) or the
+  // explicit @default reaches it: an empty file fails the start instead.
+  if (flags.policy == kEmbeddedConfig) {
+    platform_options.policy_text = std::string(policy::DefaultPolicyText());
+    platform_options.policy_name = "@default (default.textproto)";
+  } else if (!flags.policy.empty()) {
+    absl::StatusOr<std::string> policy =
+        ReadTextFile(flags.policy, TextKind::kPolicy);
     if (!policy.ok()) Fail(policy.status());
     platform_options.policy_text = *std::move(policy);
     platform_options.policy_name = flags.policy;

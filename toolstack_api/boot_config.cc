@@ -70,6 +70,19 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
                     "it; the daemon reads no client paths), or use "
                     "policy_text");
   }
+  // Fail closed: a blank policy is never "no policy" (the platform's
+  // meaning of "" is the permissive default).
+  if (config.policy_case() == Config::kPolicyFile &&
+      IsBlankText(policy_file_text)) {
+    return at.Error(type, "policy_file", -1,
+                    absl::StrCat("policy_file: ", config.policy_file(),
+                                 " is empty; ", kEmptyPolicyAdvice));
+  }
+  if (config.policy_case() == Config::kPolicyText &&
+      IsBlankText(config.policy_text())) {
+    return at.Error(type, "policy_text", -1,
+                    absl::StrCat("policy_text: is empty; ", kEmptyPolicyAdvice));
+  }
   if (config.domain_size() > kMaxConfigDomains) {
     return at.Error(type, "domain", kMaxConfigDomains,
                     absl::StrCat("domain: more than ", kMaxConfigDomains));
@@ -173,6 +186,10 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
   if (text.size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": larger than ", kMaxConfigBytes, " bytes"));
+  }
+  if (IsBlankText(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": the configuration is empty; ", kEmptyConfigAdvice));
   }
   Config config;
   TextFormat::ParseInfoTree tree;

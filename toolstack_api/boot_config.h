@@ -29,8 +29,9 @@ struct AppliedConfig {
 // policy_file in it must come with its content in `policy_file_text`
 // (LoadConfigFile reads both). On
 // error nothing is left changed: InvalidArgument for a bad file
-// ("<name>:<line>:<column>: <field>: <what>"), or the status of the step
-// that failed, with its place.
+// ("<name>:<line>:<column>: <field>: <what>") — a blank configuration or a
+// blank policy in it included (fail closed, see config_file.h) — or the
+// status of the step that failed, with its place.
 absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
                                           absl::string_view text,
                                           absl::string_view name,

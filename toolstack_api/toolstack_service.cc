@@ -8,7 +8,9 @@
 #include "argo_core/xen_status.h"
 #include "implicit_dest/route_explainer.h"
 #include "toolstack_api/boot_config.h"
+#include "toolstack_api/config_file.h"
 #include "toolstack_api/convert.h"
+#include "toolstack_api/pagination.h"
 
 namespace argo::toolstack {
 namespace {
@@ -18,6 +20,15 @@ constexpr absl::Duration kWatchPoll = absl::Milliseconds(200);
 
 grpc::Status Invalid(absl::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+// The largest values of the keys the listings are ordered by.
+constexpr uint64_t kMaxDomid = 0xFFFF;
+constexpr uint64_t kMaxPort = 0xFFFFFFFF;
+
+// A page token is good only for the filter it was issued under.
+std::string FilterText(const absl::optional<domid_t>& domain) {
+  return domain.has_value() ? absl::StrCat("domain=", *domain) : "";
 }
 
 }  // namespace
@@ -87,12 +98,24 @@ grpc::Status ToolstackService::GetDomain(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ToolstackService::ListDomains(grpc::ServerContext*,
-                                           const v1::ListDomainsRequest*,
-                                           v1::ListDomainsResponse* response) {
-  for (const DomainRecord& record : platform_.ListDomains()) {
-    *response->add_domains() = DomainToProto(record);
+grpc::Status ToolstackService::ListDomains(
+    grpc::ServerContext*, const v1::ListDomainsRequest* request,
+    v1::ListDomainsResponse* response) {
+  auto pager = Pager::Start("ListDomains", "", {kMaxDomid},
+                            request->page_size(), request->page_token());
+  if (!pager.ok()) return ToGrpc(pager.status());
+  std::vector<DomainRecord> records = platform_.ListDomains();
+  std::sort(
+      records.begin(), records.end(),
+      [](const DomainRecord& a, const DomainRecord& b) { return a.id < b.id; });
+  for (const DomainRecord& record : records) {
+    const Pager::Step step = pager->Offer({record.id});
+    if (step == Pager::Step::kFull) break;
+    if (step == Pager::Step::kTake) {
+      *response->add_domains() = DomainToProto(record);
+    }
   }
+  response->set_next_page_token(pager->NextToken());
   return grpc::Status::OK;
 }
 
@@ -131,9 +154,19 @@ grpc::Status ToolstackService::ListCables(grpc::ServerContext*,
                                           v1::ListCablesResponse* response) {
   auto domain = ResolveFilter(request->has_domain(), request->domain());
   if (!domain.ok()) return ToGrpc(domain.status());
+  auto pager = Pager::Start("ListCables", FilterText(*domain),
+                            {kMaxDomid, kMaxPort}, request->page_size(),
+                            request->page_token());
+  if (!pager.ok()) return ToGrpc(pager.status());
+  // The table lists by source endpoint (domid, port): one entry each.
   for (const implicit_dest::Cable& c : platform_.table().List(*domain)) {
-    *response->add_cables() = CableToProto(c);
+    const Pager::Step step = pager->Offer({c.from.domid, c.from.port});
+    if (step == Pager::Step::kFull) break;
+    if (step == Pager::Step::kTake) {
+      *response->add_cables() = CableToProto(c);
+    }
   }
+  response->set_next_page_token(pager->NextToken());
   return grpc::Status::OK;
 }
 
@@ -172,16 +205,27 @@ grpc::Status ToolstackService::ListRings(grpc::ServerContext*,
                                          v1::ListRingsResponse* response) {
   auto domain = ResolveFilter(request->has_domain(), request->domain());
   if (!domain.ok()) return ToGrpc(domain.status());
+  auto pager = Pager::Start("ListRings", FilterText(*domain),
+                            {kMaxDomid, kMaxPort, kMaxDomid},
+                            request->page_size(), request->page_token());
+  if (!pager.ok()) return ToGrpc(pager.status());
   std::vector<RingSnapshot> rings = platform_.hypervisor().ListRings();
   std::sort(rings.begin(), rings.end(),
             [](const RingSnapshot& a, const RingSnapshot& b) {
               return std::tie(a.owner, a.id.aport, a.id.partner_id) <
                      std::tie(b.owner, b.id.aport, b.id.partner_id);
             });
+  // (owner, port, partner) names one ring: the order is total.
   for (const RingSnapshot& ring : rings) {
     if (domain->has_value() && ring.owner != **domain) continue;
-    *response->add_rings() = RingToProto(ring, platform_.NameOf(ring.owner));
+    const Pager::Step step =
+        pager->Offer({ring.owner, ring.id.aport, ring.id.partner_id});
+    if (step == Pager::Step::kFull) break;
+    if (step == Pager::Step::kTake) {
+      *response->add_rings() = RingToProto(ring, platform_.NameOf(ring.owner));
+    }
   }
+  response->set_next_page_token(pager->NextToken());
   return grpc::Status::OK;
 }
 
@@ -217,6 +261,12 @@ grpc::Status ToolstackService::LoadPolicy(grpc::ServerContext*,
   }
   const std::string name =
       request->name().empty() ? std::string("policy") : request->name();
+  // Fail closed: inside the platform "" means the permissive default, and
+  // an empty file sent as a policy is a mistake, never that request.
+  if (IsBlankText(request->text())) {
+    return Invalid(absl::StrCat(name, ": the policy text is empty; ",
+                                kEmptyPolicyAdvice));
+  }
   if (absl::Status s = platform_.LoadPolicy(request->text(), name); !s.ok()) {
     return ToGrpc(s);
   }
@@ -248,14 +298,31 @@ grpc::Status ToolstackService::GetAudit(grpc::ServerContext*,
                                         const v1::GetAuditRequest* request,
                                         v1::AuditLog* response) {
   policy::AuditLog& audit = platform_.policy().audit();
-  const size_t max = request->max() == 0
+  auto pager = Pager::Start("GetAudit", absl::StrCat("max=", request->max()),
+                            {UINT64_MAX}, request->page_size(),
+                            request->page_token());
+  if (!pager.ok()) return ToGrpc(pager.status());
+  // The first page picks the `max` most recent and pins the newest; later
+  // pages continue by sequence up to it (denials the log evicted in
+  // between are gone: the reply's total still counts them).
+  const size_t max = pager->bound().has_value() || request->max() == 0
                          ? policy::AuditLog::kCapacity
                          : std::min<size_t>(request->max(),
                                             policy::AuditLog::kCapacity);
-  for (const policy::Denial& d : audit.Recent(max)) {
-    *response->add_denials() = DenialToProto(d);
+  std::vector<policy::Denial> denials = audit.Recent(max);
+  if (!pager->bound().has_value()) {
+    pager->set_bound(denials.empty() ? 0 : denials.back().sequence);
+  }
+  for (const policy::Denial& d : denials) {
+    if (d.sequence > *pager->bound()) break;
+    const Pager::Step step = pager->Offer({d.sequence});
+    if (step == Pager::Step::kFull) break;
+    if (step == Pager::Step::kTake) {
+      *response->add_denials() = DenialToProto(d);
+    }
   }
   response->set_total(audit.total());
+  response->set_next_page_token(pager->NextToken());
   return grpc::Status::OK;
 }
 

@@ -1,7 +1,8 @@
 // The gRPC face of one level (§6): argo.toolstack.v1.Toolstack over a
 // Platform. Every handler validates its request completely before changing
 // anything, maps absl statuses to the same gRPC codes, and bounds what it
-// returns (audit at 1024, events by the bus).
+// returns: list replies are pages of at most kMaxPageSize items
+// (pagination.h), events are bounded by the bus.
 #ifndef TOOLSTACK_API_TOOLSTACK_SERVICE_H_
 #define TOOLSTACK_API_TOOLSTACK_SERVICE_H_
 

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace argo::toolstack {
 namespace {
@@ -23,6 +24,63 @@ namespace {
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+std::string Mode(mode_t mode) { return absl::StrFormat("%04o", mode & 07777); }
+
+// The socket's directory, created 0700 if missing. Whoever may write in it
+// can swap the socket or plant PATH.lock (a symlink, or a file they hold
+// locked), so it must be the daemon's own and writable by no one else:
+// owner == euid and (mode & 022) == 0, checked on the directory the path
+// resolves to. (Its ancestors are the administrator's business.)
+absl::Status CheckDirectory(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Errno("cannot create the directory", dir);
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return Errno("cannot stat", dir);
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the socket's directory ", dir, " is not a directory"));
+  }
+  if (st.st_uid != geteuid()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the socket's directory ", dir, " (mode ", Mode(st.st_mode),
+        ") is owned by uid ", st.st_uid, ", not argo-hv's uid ", geteuid(),
+        ": its owner could replace the socket; use a directory of your own "
+        "(--socket)"));
+  }
+  if ((st.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the socket's directory ", dir, " has mode ", Mode(st.st_mode),
+        ": group or others may write to it and could replace the socket or "
+        "its lock; chmod go-w ", dir, " or choose another --socket"));
+  }
+  return absl::OkStatus();
+}
+
+// PATH.lock, never through a symlink (O_NOFOLLOW: one planted there would
+// make the daemon create or lock a file of the planter's choosing), and
+// only a regular file of the daemon's own.
+absl::StatusOr<int> OpenLockFile(const std::string& lock_path) {
+  const int fd =
+      open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == ELOOP) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the lock file ", lock_path,
+        " is a symbolic link; refusing to follow it (remove it if no argo-hv "
+        "of yours made it)"));
+  }
+  if (fd < 0) return Errno("cannot open", lock_path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != geteuid()) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the lock file ", lock_path,
+        " is not a regular file of argo-hv's uid; remove it"));
+  }
+  return fd;
 }
 
 }  // namespace
@@ -46,15 +104,14 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Open(
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    const std::string dir = path.substr(0, slash);
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Errno("cannot create the directory", dir);
-    }
-  }
+  const std::string dir = slash == std::string::npos ? std::string(".")
+                          : slash == 0               ? std::string("/")
+                                                     : path.substr(0, slash);
+  if (absl::Status s = CheckDirectory(dir); !s.ok()) return s;
   const std::string lock_path = path + ".lock";
-  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) return Errno("cannot open", lock_path);
+  absl::StatusOr<int> lock = OpenLockFile(lock_path);
+  if (!lock.ok()) return lock.status();
+  const int lock_fd = *lock;
   if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     close(lock_fd);
     return absl::FailedPreconditionError(absl::StrCat(

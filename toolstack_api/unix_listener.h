@@ -34,10 +34,14 @@ class UnixListener {
   // Called for each refused peer (for the log).
   using OnRefused = std::function<void(const PeerCredentials&)>;
 
-  // Takes PATH.lock, creates the parent directory (0700) if missing,
-  // replaces a stale socket, binds PATH with mode 0600 and listens.
-  // FailedPrecondition if another daemon holds the socket;
-  // InvalidArgument for a path longer than a sockaddr_un holds.
+  // Creates the parent directory (0700) if missing, else checks it is the
+  // daemon's and not group/other-writable; takes PATH.lock (O_NOFOLLOW:
+  // never through a symlink), replaces a stale socket, binds PATH with
+  // mode 0600 and listens. FailedPrecondition, naming the path, if another
+  // daemon holds the socket, the directory is someone else's or writable
+  // by others (its mode in the message), or the lock file is a symlink or
+  // not a regular file of ours; InvalidArgument for a path longer than a
+  // sockaddr_un holds.
   static absl::StatusOr<std::unique_ptr<UnixListener>> Open(
       const std::string& path, std::vector<uid_t> allowed_uids);
   ~UnixListener();  // stops, removes the socket, releases the lock

@@ -152,6 +152,32 @@ TEST_F(BootConfigTest, BadFilesAreRejectedWholeWithTheirPlace) {
                  {"larger than"});
 }
 
+TEST_F(BootConfigTest, BlankConfigurationsAndPoliciesFailClosed) {
+  const absl::StatusCode invalid = absl::StatusCode::kInvalidArgument;
+  ExpectRejected("", invalid,
+                 {"boot.textproto: the configuration is empty",
+                  "not applied as 'nothing to do'"});
+  ExpectRejected("  # nothing but a comment\n\n", invalid,
+                 {"the configuration is empty"});
+  // The platform's "" is the permissive default: a config must never
+  // reach it with an empty policy.
+  ExpectRejected("policy_text: \"\"\n", invalid,
+                 {"boot.textproto:1:", "policy_text: is empty",
+                  "not 'no policy'"});
+  ExpectRejected("domain { name: \"a\" }\npolicy_text: \"# none\\n\"\n",
+                 invalid, {"boot.textproto:2:", "policy_text: is empty"});
+  const std::string before = State();
+  auto applied = ApplyConfig(*platform_, "policy_file: \"p.textproto\"\n",
+                             "boot.textproto", " \n# blank\n");
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), invalid);
+  EXPECT_NE(applied.status().message().find(
+                "boot.textproto:1:1: policy_file: p.textproto is empty"),
+            std::string::npos)
+      << applied.status();
+  EXPECT_EQ(State(), before);
+}
+
 TEST_F(BootConfigTest, ALateFailureRestoresThePolicy) {
   ASSERT_TRUE(platform_->CreateDomain({.name = "existing", .id = 5}).ok());
   ASSERT_TRUE(platform_->Connect({5, 2}, {5, 3}, true).ok());

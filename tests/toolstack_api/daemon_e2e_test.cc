@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
@@ -90,6 +91,14 @@ class DaemonTest : public ::testing::Test {
                                      "--socket", socket_, "--timeout", "10"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv, uid);
+  }
+  // argo-hv run for a start that must fail: bounded, so a daemon that
+  // starts after all fails the test in seconds instead of hanging it.
+  RunResult RefusedStart(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "KILL", "20",
+                                     argo_hv_, "--socket", socket_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
   }
   // Runs and expects exit 0; returns stdout.
   std::string Ok(std::vector<std::string> args) {
@@ -178,6 +187,39 @@ TEST_F(DaemonTest, CablesExplainRingsStats) {
   EXPECT_EQ(stats.cables(), 5u);
   auto topology = FromJson<v1::Topology>(Ok({"topology", "--json"}));
   EXPECT_EQ(topology.level(), 0u);
+}
+
+TEST_F(DaemonTest, ListsFollowEveryPage) {
+  StartDaemon();
+  // Five cables and three domains: with pages of two (or one) argoctl must
+  // follow the daemon's page tokens to print them all, tables and --json.
+  const std::string whole = Ok({"cables"});
+  auto rows = Table(Ok({"cables", "--page-size", "2"}));
+  ASSERT_EQ(rows.size(), 6u) << "header and five cables";
+  EXPECT_EQ(Ok({"cables", "--page-size", "2"}), whole);
+  auto cables = FromJson<v1::ListCablesResponse>(
+      Ok({"--json", "cables", "--page-size", "2"}));
+  EXPECT_EQ(cables.cables_size(), 5);
+  EXPECT_EQ(cables.next_page_token(), "");
+  std::vector<std::string> sources;
+  for (const v1::Cable& c : cables.cables()) {
+    sources.push_back(
+        absl::StrCat(c.from().resolved_id(), ":", c.from().port()));
+  }
+  EXPECT_EQ(sources, (std::vector<std::string>{"1:80", "1:81", "2:7", "2:9",
+                                               "3:7"}));
+  rows = Table(Ok({"domains", "--page-size", "1"}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3][1], "client2");
+  auto domains = FromJson<v1::ListDomainsResponse>(
+      Ok({"domains", "--json", "--page-size", "1"}));
+  EXPECT_EQ(domains.domains_size(), 3);
+  EXPECT_EQ(Table(Ok({"rings", "--page-size", "1"})).size(), 1u);
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "audit", "--page-size", "3"}),
+                                "0 denials"));
+  RunResult bad = Ctl({"domains", "--page-size", "zero"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad.err, "--page-size")) << bad.err;
 }
 
 TEST_F(DaemonTest, StrictPolicyMakesExplainReportADenial) {
@@ -385,6 +427,123 @@ TEST_F(DaemonTest, ABadConfigStopsTheStartWithItsLine) {
   EXPECT_TRUE(absl::StrContains(r.err, "bad.textproto:2:")) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "cable.to"));
   EXPECT_NE(access(socket_.c_str(), F_OK), 0);
+}
+
+TEST_F(DaemonTest, ASymlinkedLockFileIsRefused) {
+  const std::string run = dir_ + "/run";
+  ASSERT_EQ(mkdir(run.c_str(), 0700), 0);
+  const std::string victim = dir_ + "/victim";
+  ASSERT_EQ(symlink(victim.c_str(), (socket_ + ".lock").c_str()), 0);
+  RunResult r = RefusedStart({});
+  EXPECT_EQ(r.exit_code, 1) << "started through a symlinked lock file";
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "the lock file " + socket_ + ".lock is a symbolic link"))
+      << r.err;
+  EXPECT_NE(access(victim.c_str(), F_OK), 0) << "the link was followed";
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket created";
+  // Once the link is gone the daemon starts and makes a lock of its own.
+  ASSERT_EQ(unlink((socket_ + ".lock").c_str()), 0);
+  StartDaemon();
+  struct stat st;
+  ASSERT_EQ(lstat((socket_ + ".lock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+TEST_F(DaemonTest, AnExistingSocketDirectoryMustBeOwnerOnly) {
+  const std::string run = dir_ + "/run";
+  ASSERT_EQ(mkdir(run.c_str(), 0700), 0);
+  for (mode_t mode : {0777, 0770, 0702}) {
+    ASSERT_EQ(chmod(run.c_str(), mode), 0);
+    RunResult r = RefusedStart({});
+    EXPECT_EQ(r.exit_code, 1) << "started in a directory of mode " << mode;
+    EXPECT_TRUE(absl::StrContains(
+        r.err, absl::StrCat("the socket's directory ", run, " has mode 0",
+                            absl::StrFormat("%o", mode))))
+        << r.err;
+    EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket created";
+    EXPECT_NE(access((socket_ + ".lock").c_str(), F_OK), 0) << "lock created";
+  }
+  if (geteuid() == 0) {
+    // Owner-only, but someone else's.
+    ASSERT_EQ(chmod(run.c_str(), 0700), 0);
+    ASSERT_EQ(chown(run.c_str(), kNobody, kNobody), 0);
+    RunResult r = RefusedStart({});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(absl::StrContains(r.err, "is owned by uid 65534")) << r.err;
+    ASSERT_EQ(chown(run.c_str(), 0, 0), 0);
+  }
+  // An existing 0700 (or 0755) directory of the daemon's own is used.
+  ASSERT_EQ(chmod(run.c_str(), 0755), 0);
+  StartDaemon();
+  Ok({"domains"});
+  daemon_.reset();
+  ASSERT_EQ(chmod(run.c_str(), 0700), 0);
+  StartDaemon();
+  Ok({"domains"});
+}
+
+TEST_F(DaemonTest, AnEmptyOrDirectoryPolicyStopsTheStart) {
+  const std::string empty = dir_ + "/empty.textproto";
+  std::ofstream(empty).close();
+  RunResult r = RefusedStart({"--policy", empty});
+  EXPECT_EQ(r.exit_code, 1) << "an empty --policy started a permissive daemon";
+  EXPECT_TRUE(absl::StrContains(
+      r.err, empty + ": is empty; an empty policy is not 'no policy'"))
+      << r.err;
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+  const std::string comments = dir_ + "/comments.textproto";
+  std::ofstream(comments) << "# types: \"a_t\"\n\n";
+  r = RefusedStart({"--policy", comments});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "holds only blanks and comments"))
+      << r.err;
+  r = RefusedStart({"--policy", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, dir_ + ": is a directory")) << r.err;
+  r = RefusedStart({"--config", empty});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  r = RefusedStart({"--config", dir_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "is a directory")) << r.err;
+  // An empty value is not "not given".
+  r = RefusedStart({"--policy", ""});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--policy needs a value")) << r.err;
+  EXPECT_NE(access(socket_.c_str(), F_OK), 0) << "socket left behind";
+  // @default names the embedded default explicitly.
+  StartDaemon({"--policy", "@default"});
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(Log()), "policy @default"));
+  Ok({"domains"});
+}
+
+TEST_F(DaemonTest, ArgoctlRefusesEmptyPolicyAndConfigFilesBeforeSending) {
+  StartDaemon();
+  const std::string strict =
+      testing::RunfilePath("implicit_dest/policy/strict.textproto");
+  Ok({"policy", "load", strict});
+  const std::string empty = dir_ + "/empty.textproto";
+  std::ofstream(empty).close();
+  RunResult r = Ctl({"policy", "load", empty});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "use @default")) << r.err;
+  r = Ctl({"policy", "load", dir_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, dir_ + ": is a directory")) << r.err;
+  // Nothing reached the daemon: the strict policy is still in force.
+  auto info = FromJson<v1::PolicyInfo>(Ok({"policy", "show", "--json"}));
+  EXPECT_EQ(info.generation(), 2u);
+  EXPECT_EQ(info.types_size(), 3);
+  r = Ctl({"apply", empty});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, empty + ": is empty")) << r.err;
+  EXPECT_EQ(Table(Ok({"domains"})).size(), 4u);
+  // The way back to the default is explicit.
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "load", "@default"}),
+                                "loaded @default"));
+  info = FromJson<v1::PolicyInfo>(Ok({"policy", "show", "--json"}));
+  EXPECT_EQ(info.generation(), 3u);
 }
 
 }  // namespace

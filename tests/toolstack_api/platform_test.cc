@@ -3,10 +3,15 @@
 // everything a domain owned, attach tokens.
 #include "toolstack_api/platform.h"
 
+#include <algorithm>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/raw_guest.h"
 #include "tests/testing/runfiles.h"
 
 namespace argo::toolstack {
@@ -95,6 +100,81 @@ TEST_F(PlatformTest, ResolvesByNameOrIdAndDestroysEverything) {
   auto again = Create("storage", "storage_t");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->first.id, 1);
+}
+
+// A guest looping register/unregister, or sending where the policy says
+// no, makes events as fast as it can make hypercalls. The bus's per-domain
+// limits keep that to a burst plus summaries, so a watcher that reads
+// keeps its stream; a destroyed domain's state goes with it.
+TEST_F(PlatformTest, AGuestsEventFloodIsSummarisedForWatchers) {
+  // Shared: the platform (and its clock) outlives this test's frame.
+  auto now = std::make_shared<absl::Time>(absl::FromUnixSeconds(1'800'000'000));
+  platform_->events().SetClock([now] { return *now; });
+  auto storage = Create("storage", "storage_t");
+  auto client = Create("client");
+  auto other = Create("other");
+  ASSERT_TRUE(storage.ok() && client.ok() && other.ok());
+  const domid_t s = storage->first.id, c = client->first.id,
+                o = other->first.id;
+  auto all = platform_->events().Subscribe({});
+  auto at_storage = platform_->events().Subscribe({{}, s});
+  ASSERT_TRUE(all.ok() && at_storage.ok());
+
+  testing::RawGuest guest(&platform_->hypervisor(), c);
+  const std::vector<uint64_t> frames = testing::RawGuest::Frames(4096, 0x40);
+  constexpr int kLoops = 5'000;  // 15,000 events: ~15 queues' worth
+  for (int i = 0; i < kLoops; ++i) {
+    ASSERT_EQ(guest.Register(80, s, 4096, frames), 0);
+    ASSERT_EQ(guest.Unregister(80, s), 0);
+  }
+  // client_t may not send to client_t: every send is denied and audited.
+  const std::vector<uint8_t> payload(8, 1);
+  for (int i = 0; i < kLoops; ++i) {
+    ASSERT_EQ(guest.Send(9, o, 9, payload), -XEN_EACCES);
+  }
+  // Another domain's ring event still gets through.
+  testing::RawGuest quiet(&platform_->hypervisor(), o);
+  ASSERT_EQ(quiet.Register(81, s, 4096, frames), 0);
+
+  *now += absl::Seconds(1);
+  std::map<v1::Event::Kind, uint64_t> plain, suppressed;
+  std::vector<v1::Event> events;
+  v1::Event e;
+  Subscription::Wait w;
+  while ((w = (*all)->Next(absl::ZeroDuration(), &e)) ==
+         Subscription::Wait::kEvent) {
+    (e.suppressed() != 0 ? suppressed : plain)[e.kind()] +=
+        e.suppressed() != 0 ? e.suppressed() : 1;
+    events.push_back(e);
+  }
+  ASSERT_EQ(w, Subscription::Wait::kIdle) << "the watcher lost its stream";
+  const FloodLimits limits;
+  EXPECT_EQ(plain[v1::Event::RING_REGISTERED], limits.burst + 1);
+  EXPECT_EQ(suppressed[v1::Event::RING_REGISTERED], kLoops - limits.burst);
+  EXPECT_EQ(plain[v1::Event::RING_UNREGISTERED], limits.burst);
+  EXPECT_EQ(suppressed[v1::Event::RING_UNREGISTERED], kLoops - limits.burst);
+  EXPECT_EQ(plain[v1::Event::ACCESS_DENIED], limits.burst);
+  EXPECT_EQ(suppressed[v1::Event::ACCESS_DENIED], kLoops - limits.burst);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const auto& ev) {
+    return ev.kind() == v1::Event::RING_REGISTERED && ev.ring().owner() == o;
+  })) << "the quiet domain's ring event was lost in the flood";
+  // Counters and the audit log still see every one.
+  EXPECT_EQ(platform_->GetDomain(c)->denials, uint64_t{kLoops});
+  EXPECT_EQ(platform_->policy().audit().total(), uint64_t{kLoops});
+  // The ring partner's watcher is told of the ring flood, not of denials
+  // that did not concern it.
+  std::map<v1::Event::Kind, uint64_t> at_s;
+  while ((w = (*at_storage)->Next(absl::ZeroDuration(), &e)) ==
+         Subscription::Wait::kEvent) {
+    at_s[e.kind()] += e.suppressed();
+  }
+  ASSERT_EQ(w, Subscription::Wait::kIdle);
+  EXPECT_EQ(at_s[v1::Event::RING_REGISTERED], kLoops - limits.burst);
+  EXPECT_EQ(at_s[v1::Event::ACCESS_DENIED], 0u);
+
+  EXPECT_EQ(platform_->events().flood_sources(), 2u);  // client and other
+  ASSERT_TRUE(platform_->DestroyDomain(c).ok());
+  EXPECT_EQ(platform_->events().flood_sources(), 1u);
 }
 
 TEST_F(PlatformTest, AttachTokensAreUniqueAndChecked) {

@@ -7,10 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing/raw_guest.h"
 #include "tests/testing/runfiles.h"
+#include "toolstack_api/pagination.h"
 #include "toolstack_api/server.h"
 #include "toolstack_api/toolstack.grpc.pb.h"
 
@@ -419,6 +421,269 @@ TEST_F(ServiceTest, PolicyLoadRelabelAuditAndDenials) {
   v1::Stats stats;
   ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
   EXPECT_EQ(stats.denials_by_permission().at("SEND"), 1u);
+}
+
+TEST_F(ServiceTest, AnEmptyPolicyOrConfigurationIsRefusedNotDefaulted) {
+  Create("storage");
+  // A strict policy in force: an empty load must not quietly replace it
+  // with the permissive default (the platform's meaning of "").
+  ASSERT_TRUE(LoadPolicy(testing::StrictPolicyText()).ok());
+  for (const std::string text : {"", " \n\t", "# nothing\n  # at all\n"}) {
+    ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                  "test-policy: the policy text is empty; an empty policy is "
+                  "not 'no policy'",
+                  [&] { return LoadPolicy(text); });
+  }
+  v1::PolicyInfo info;
+  ASSERT_TRUE(stub_->GetPolicy(Ctx().get(), {}, &info).ok());
+  EXPECT_EQ(info.generation(), 2u);
+  EXPECT_EQ(info.text(), testing::StrictPolicyText());
+
+  v1::ApplyRequest apply;
+  apply.set_name("boot.textproto");
+  v1::ApplyResponse applied;
+  auto call = [&] { return stub_->Apply(Ctx().get(), apply, &applied); };
+  ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                "boot.textproto: the configuration is empty", call);
+  apply.set_config_text("policy_text: \"\"\n");
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "policy_text: is empty", call);
+  apply.set_config_text("policy_file: \"p.textproto\"\n");
+  apply.set_policy_file_text("\n\n");
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "p.textproto is empty", call);
+}
+
+// Follows a list RPC's pages; returns every page's items in order.
+template <typename Request, typename Reply, typename Rpc, typename Items>
+std::vector<std::vector<std::string>> Pages(Rpc call, Request request,
+                                            Items items) {
+  std::vector<std::vector<std::string>> pages;
+  for (int guard = 0; guard < 100; ++guard) {
+    Reply reply;
+    grpc::Status s = call(request, &reply);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    pages.push_back(items(reply));
+    if (reply.next_page_token().empty()) break;
+    request.set_page_token(reply.next_page_token());
+  }
+  return pages;
+}
+
+std::vector<std::string> Flatten(
+    const std::vector<std::vector<std::string>>& pages) {
+  std::vector<std::string> all;
+  for (const auto& page : pages) all.insert(all.end(), page.begin(), page.end());
+  return all;
+}
+
+TEST_F(ServiceTest, ListDomainsPagesReturnEveryDomainOnceById) {
+  for (int i = 0; i < 7; ++i) Create(absl::StrCat("d", i));
+  auto list = [&](const v1::ListDomainsRequest& r, v1::ListDomainsResponse* o) {
+    return stub_->ListDomains(Ctx().get(), r, o);
+  };
+  auto ids = [](const v1::ListDomainsResponse& r) {
+    std::vector<std::string> out;
+    for (const v1::Domain& d : r.domains()) out.push_back(absl::StrCat(d.id()));
+    return out;
+  };
+  v1::ListDomainsRequest request;
+  request.set_page_size(3);
+  auto pages = Pages<v1::ListDomainsRequest, v1::ListDomainsResponse>(
+      list, request, ids);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(pages[0], (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(pages[1], (std::vector<std::string>{"4", "5", "6"}));
+  EXPECT_EQ(pages[2], (std::vector<std::string>{"7"}));
+
+  // Changes between pages: what stays is returned once, in order; a domain
+  // added past the position is seen, one removed is not repeated.
+  v1::ListDomainsResponse first;
+  ASSERT_TRUE(list(request, &first).ok());
+  v1::DestroyDomainRequest destroy;
+  *destroy.mutable_domain() = Id(5);
+  v1::DestroyDomainResponse destroyed;
+  ASSERT_TRUE(stub_->DestroyDomain(Ctx().get(), destroy, &destroyed).ok());
+  *destroy.mutable_domain() = Id(2);
+  ASSERT_TRUE(stub_->DestroyDomain(Ctx().get(), destroy, &destroyed).ok());
+  Create("late", "", 50);
+  request.set_page_token(first.next_page_token());
+  pages = Pages<v1::ListDomainsRequest, v1::ListDomainsResponse>(
+      list, request, ids);
+  EXPECT_EQ(Flatten(pages), (std::vector<std::string>{"4", "6", "7", "50"}));
+}
+
+TEST_F(ServiceTest, ListCablesPageSizeIsDefaultedAndClamped) {
+  const domid_t client = static_cast<domid_t>(Create("client").id());
+  // More cables than the largest page: client:i -> parent:i, one way.
+  const uint32_t n = kMaxPageSize + 200;
+  for (uint32_t port = 1; port <= n; ++port) {
+    ASSERT_TRUE(platform_
+                    ->Connect({client, port}, {ARGO_DOMID_PARENT, port},
+                              /*one_way=*/true)
+                    .ok());
+  }
+  v1::ListCablesRequest request;
+  v1::ListCablesResponse reply;
+  ASSERT_TRUE(stub_->ListCables(Ctx().get(), request, &reply).ok());
+  EXPECT_EQ(reply.cables_size(), static_cast<int>(kDefaultPageSize));
+  EXPECT_FALSE(reply.next_page_token().empty());
+  request.set_page_size(1u << 30);  // clamped, not refused
+  ASSERT_TRUE(stub_->ListCables(Ctx().get(), request, &reply).ok());
+  EXPECT_EQ(reply.cables_size(), static_cast<int>(kMaxPageSize));
+  auto pages = Pages<v1::ListCablesRequest, v1::ListCablesResponse>(
+      [&](const v1::ListCablesRequest& r, v1::ListCablesResponse* o) {
+        return stub_->ListCables(Ctx().get(), r, o);
+      },
+      request,
+      [](const v1::ListCablesResponse& r) {
+        std::vector<std::string> out;
+        for (const v1::Cable& c : r.cables()) {
+          out.push_back(absl::StrCat(c.from().port()));
+        }
+        return out;
+      });
+  ASSERT_EQ(pages.size(), 2u);
+  EXPECT_EQ(pages[1].size(), 200u);
+  std::vector<std::string> all = Flatten(pages);
+  ASSERT_EQ(all.size(), n);
+  for (uint32_t i = 0; i < n; ++i) {
+    ASSERT_EQ(all[i], absl::StrCat(i + 1)) << "out of order or repeated";
+  }
+}
+
+TEST_F(ServiceTest, ListRingsPagesByOwnerPortPartner) {
+  v1::Domain storage = Create("storage");
+  v1::Domain client = Create("client");
+  testing::RawGuest guest(&platform_->hypervisor(), storage.id());
+  for (uint32_t i = 0; i < 5; ++i) {
+    // Registered out of order; listed by port.
+    const uint32_t port = 84 - i;
+    ASSERT_EQ(guest.Register(port, client.id(), 4096,
+                             testing::RawGuest::Frames(4096, kRingFrame + i)),
+              0);
+  }
+  v1::ListRingsRequest request;
+  request.set_page_size(2);
+  *request.mutable_domain() = Named("storage");
+  auto pages = Pages<v1::ListRingsRequest, v1::ListRingsResponse>(
+      [&](const v1::ListRingsRequest& r, v1::ListRingsResponse* o) {
+        return stub_->ListRings(Ctx().get(), r, o);
+      },
+      request,
+      [](const v1::ListRingsResponse& r) {
+        std::vector<std::string> out;
+        for (const v1::Ring& ring : r.rings()) {
+          out.push_back(absl::StrCat(ring.owner_name(), ":", ring.port()));
+        }
+        return out;
+      });
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(Flatten(pages),
+            (std::vector<std::string>{"storage:80", "storage:81", "storage:82",
+                                      "storage:83", "storage:84"}));
+}
+
+TEST_F(ServiceTest, GetAuditPagesBySequenceUpToTheFirstPagesNewest) {
+  Create("storage");
+  Create("client1");
+  Create("client2");
+  ASSERT_TRUE(Connect(End("client1", 9), End("client2", 9), true).ok());
+  ASSERT_TRUE(LoadPolicy(testing::StrictPolicyText()).ok());
+  testing::RawGuest client1(&platform_->hypervisor(), 2);
+  std::vector<uint8_t> payload(8, 1);
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_EQ(client1.Send(9, ARGO_DOMID_IMPLICIT, 0, payload), -XEN_EACCES);
+  }
+  auto audit = [&](const v1::GetAuditRequest& r, v1::AuditLog* o) {
+    return stub_->GetAudit(Ctx().get(), r, o);
+  };
+  auto sequences = [](const v1::AuditLog& log) {
+    std::vector<std::string> out;
+    for (const v1::Denial& d : log.denials()) {
+      out.push_back(absl::StrCat(d.sequence()));
+    }
+    return out;
+  };
+  v1::GetAuditRequest request;
+  request.set_page_size(3);
+  auto pages =
+      Pages<v1::GetAuditRequest, v1::AuditLog>(audit, request, sequences);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(Flatten(pages), (std::vector<std::string>{"1", "2", "3", "4", "5",
+                                                      "6", "7"}));
+  // --max picks the most recent on the first page; later pages keep to it.
+  request.set_max(5);
+  request.set_page_size(2);
+  EXPECT_EQ(Flatten(Pages<v1::GetAuditRequest, v1::AuditLog>(audit, request,
+                                                             sequences)),
+            (std::vector<std::string>{"3", "4", "5", "6", "7"}));
+  // Denials after the first page are not chased: the listing ends at the
+  // newest of the first page's moment.
+  request.set_max(0);
+  v1::AuditLog first;
+  ASSERT_TRUE(audit(request, &first).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(client1.Send(9, ARGO_DOMID_IMPLICIT, 0, payload), -XEN_EACCES);
+  }
+  request.set_page_token(first.next_page_token());
+  pages = Pages<v1::GetAuditRequest, v1::AuditLog>(audit, request, sequences);
+  EXPECT_EQ(Flatten(pages),
+            (std::vector<std::string>{"3", "4", "5", "6", "7"}));
+  v1::AuditLog last;
+  request.set_page_token("");
+  request.set_page_size(0);
+  ASSERT_TRUE(audit(request, &last).ok());
+  EXPECT_EQ(last.denials_size(), 10);
+  EXPECT_EQ(last.total(), 10u);
+  EXPECT_TRUE(last.next_page_token().empty());
+}
+
+TEST_F(ServiceTest, BadPageTokensAreRefusedAndChangeNothing) {
+  Create("storage");
+  Create("client");
+  ASSERT_TRUE(Connect(End("client", 7), End("storage", 80)).ok());
+  v1::ListCablesRequest cables;
+  cables.set_page_size(1);
+  v1::ListCablesResponse cables_reply;
+  ASSERT_TRUE(stub_->ListCables(Ctx().get(), cables, &cables_reply).ok());
+  const std::string cable_token = cables_reply.next_page_token();
+  ASSERT_FALSE(cable_token.empty());
+
+  v1::ListDomainsRequest domains;
+  v1::ListDomainsResponse domains_reply;
+  auto list_domains = [&] {
+    return stub_->ListDomains(Ctx().get(), domains, &domains_reply);
+  };
+  for (const std::string token :
+       {std::string("garbage!!"), std::string("AAAA"),
+        std::string(4096, 'x'),
+        absl::WebSafeBase64Escape("p1|ListDomains||99999999|")}) {
+    domains.set_page_token(token);
+    ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                  "page_token: not a page token of this daemon", list_domains);
+  }
+  domains.set_page_token(cable_token);
+  ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                "page_token: was issued by ListCables, not ListDomains",
+                list_domains);
+  // Same RPC, another filter.
+  *cables.mutable_domain() = Named("storage");
+  cables.set_page_token(cable_token);
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "same filter", [&] {
+    return stub_->ListCables(Ctx().get(), cables, &cables_reply);
+  });
+  v1::ListRingsRequest rings;
+  rings.set_page_token(cable_token);
+  v1::ListRingsResponse rings_reply;
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "issued by ListCables", [&] {
+    return stub_->ListRings(Ctx().get(), rings, &rings_reply);
+  });
+  v1::GetAuditRequest audit;
+  audit.set_page_token("%%%");
+  v1::AuditLog log;
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "page_token", [&] {
+    return stub_->GetAudit(Ctx().get(), audit, &log);
+  });
 }
 
 TEST_F(ServiceTest, TopologyOfATopLevel) {

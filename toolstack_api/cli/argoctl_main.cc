@@ -198,13 +198,19 @@ int Complete(const Global& g, const std::vector<std::string>& words,
   }
   Context ctx(Connect(g), false, absl::Seconds(1), std::cout, std::cerr);
   v1::ListDomainsResponse domains;
-  if (!ctx.stub().ListDomains(ctx.Call().get(), {}, &domains).ok()) return kOk;
+  if (!ListAll(ctx, &v1::Toolstack::Stub::ListDomains,
+               v1::ListDomainsRequest(), &domains)
+           .ok()) {
+    return kOk;
+  }
   for (const v1::Domain& d : domains.domains()) {
     std::cout << d.name() << (what == "endpoints" ? ":" : "") << "\n";
   }
   if (what == "endpoints") {
     v1::ListCablesResponse cables;
-    if (ctx.stub().ListCables(ctx.Call().get(), {}, &cables).ok()) {
+    if (ListAll(ctx, &v1::Toolstack::Stub::ListCables,
+                v1::ListCablesRequest(), &cables)
+            .ok()) {
       for (const v1::Cable& c : cables.cables()) {
         std::cout << FormatEndpoint(c.from()) << "\n";
       }

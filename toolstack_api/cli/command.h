@@ -122,6 +122,56 @@ int Unary(Context& ctx, Rpc rpc, const Request& request, Human human) {
   return kOk;
 }
 
+// The --help line of --page-size, shared by the list commands.
+inline constexpr char kPageSizeHelp[] =
+    "  --page-size N  items per call (default the daemon's, 500; at most "
+    "1000); every page is fetched and printed";
+
+// --page-size N on a list command: the request's page_size (a UsageError
+// for a non-number); absent, the daemon's default.
+uint32_t PageSizeArg(const Args& args);
+
+// Calls a paginated list RPC (toolstack.proto) page after page, each call
+// with its own deadline, until the daemon returns no next_page_token, and
+// merges the pages into *all (repeated fields append; total and the like
+// take the last page's value). A daemon that repeats a token is an
+// error, not a loop.
+template <typename Request, typename Reply, typename Rpc>
+grpc::Status ListAll(Context& ctx, Rpc rpc, Request request, Reply* all) {
+  std::string token;
+  for (;;) {
+    request.set_page_token(token);
+    Reply page;
+    std::unique_ptr<grpc::ClientContext> call = ctx.Call();
+    grpc::Status status = (ctx.stub().*rpc)(call.get(), request, &page);
+    if (!status.ok()) return status;
+    all->MergeFrom(page);
+    if (page.next_page_token().empty()) break;
+    if (page.next_page_token() == token) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          "argo-hv sent the same page token twice");
+    }
+    token = page.next_page_token();
+  }
+  all->clear_next_page_token();
+  return grpc::Status::OK;
+}
+
+// Unary for list RPCs: follows every page, then prints the whole listing
+// once (one JSON document with --json).
+template <typename Request, typename Reply, typename Rpc, typename Human>
+int Listing(Context& ctx, Rpc rpc, const Request& request, Human human) {
+  Reply all;
+  grpc::Status status = ListAll(ctx, rpc, request, &all);
+  if (!status.ok()) return ctx.Failed(status);
+  if (ctx.json()) {
+    ctx.PrintJson(all);
+  } else {
+    human(all);
+  }
+  return kOk;
+}
+
 }  // namespace argo::toolstack::cli
 
 #endif  // TOOLSTACK_API_CLI_COMMAND_H_

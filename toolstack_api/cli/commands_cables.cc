@@ -43,7 +43,8 @@ int ListCables(Context& ctx, const Args& args) {
   if (!args.positional.empty()) {
     *request.mutable_domain() = DomainArg(args.positional[0]);
   }
-  return Unary<v1::ListCablesRequest, v1::ListCablesResponse>(
+  request.set_page_size(PageSizeArg(args));
+  return Listing<v1::ListCablesRequest, v1::ListCablesResponse>(
       ctx, &v1::Toolstack::Stub::ListCables, request,
       [&](const v1::ListCablesResponse& r) {
         TextTable table({"FROM", "TO"});
@@ -94,9 +95,11 @@ std::vector<Command> CableCommands() {
        "Removes FROM's entry and the entry back to FROM, if it points back.\n"
        "  --one-way  remove FROM's entry only",
        {{}, {"one-way"}, 1, 1}, Disconnect},
-      {"cables", "[DOMAIN]", "list cables (those touching DOMAIN)",
-       "One line per table entry: sends from FROM go to TO.",
-       {{}, {}, 0, 1}, ListCables},
+      {"cables", "[DOMAIN] [--page-size N]",
+       "list cables (those touching DOMAIN)",
+       "One line per table entry: sends from FROM go to TO.\n" +
+           std::string(kPageSizeHelp),
+       {{"page-size"}, {}, 0, 1}, ListCables},
       {"explain", "DOMAIN:PORT",
        "where would a send from DOMAIN:PORT go, and would it be allowed",
        "Answers from live state in sendv's own order (cable, domain, policy, "

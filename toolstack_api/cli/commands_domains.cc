@@ -51,9 +51,11 @@ void PrintDomain(std::ostream& out, const v1::Domain& d) {
       << "denials:   " << c.denials() << "\n";
 }
 
-int ListDomains(Context& ctx, const Args&) {
-  return Unary<v1::ListDomainsRequest, v1::ListDomainsResponse>(
-      ctx, &v1::Toolstack::Stub::ListDomains, v1::ListDomainsRequest(),
+int ListDomains(Context& ctx, const Args& args) {
+  v1::ListDomainsRequest request;
+  request.set_page_size(PageSizeArg(args));
+  return Listing<v1::ListDomainsRequest, v1::ListDomainsResponse>(
+      ctx, &v1::Toolstack::Stub::ListDomains, request,
       [&](const v1::ListDomainsResponse& r) {
         PrintDomainTable(ctx.out(), r.domains());
       });
@@ -109,11 +111,12 @@ int ShowDomain(Context& ctx, const Args& args) {
 
 std::vector<Command> DomainCommands() {
   return {
-      {"domains", "", "list the domains",
+      {"domains", "[--page-size N]", "list the domains",
        "Columns: id, name, policy label, state, memory, rings registered, "
        "messages sent and received, sends refused with EAGAIN, operations "
-       "the policy denied.",
-       {}, ListDomains},
+       "the policy denied.\n" +
+           std::string(kPageSizeHelp),
+       {{"page-size"}, {}, 0, 0}, ListDomains},
       {"domain create",
        "NAME [--id N] [--memory FRAMES] [--label TYPE] [--no-argo]",
        "create a domain",

@@ -17,7 +17,8 @@ int ListRings(Context& ctx, const Args& args) {
   if (!args.positional.empty()) {
     *request.mutable_domain() = DomainArg(args.positional[0]);
   }
-  return Unary<v1::ListRingsRequest, v1::ListRingsResponse>(
+  request.set_page_size(PageSizeArg(args));
+  return Listing<v1::ListRingsRequest, v1::ListRingsResponse>(
       ctx, &v1::Toolstack::Stub::ListRings, request,
       [&](const v1::ListRingsResponse& r) {
         TextTable table({"OWNER", "PORT", "PARTNER", "LEN", "USED", "WAITERS",
@@ -172,10 +173,11 @@ int Apply(Context& ctx, const Args& args) {
 
 std::vector<Command> LevelCommands() {
   return {
-      {"rings", "[DOMAIN]", "list rings: an ss for Argo",
+      {"rings", "[DOMAIN] [--page-size N]", "list rings: an ss for Argo",
        "Columns: owner, port, partner (or any), length, bytes in use, "
-       "waiting senders, messages and bytes received, EAGAIN refusals.",
-       {{}, {}, 0, 1}, ListRings},
+       "waiting senders, messages and bytes received, EAGAIN refusals.\n" +
+           std::string(kPageSizeHelp),
+       {{"page-size"}, {}, 0, 1}, ListRings},
       {"stats", "", "level and per-domain statistics", "", {}, Stats},
       {"watch", "[--kind KIND]... [--domain DOMAIN] [--count N] [--for SECONDS]",
        "stream events as they happen",
@@ -183,7 +185,11 @@ std::vector<Command> LevelCommands() {
        "ring_unregistered, cable_changed, policy_loaded, access_denied.\n"
        "  --count N      stop after N events\n"
        "  --for SECONDS  stop after SECONDS (default one day)\n"
-       "With --json, one JSON object per line.",
+       "With --json, one JSON object per line.\n"
+       "Ring and denial events are rate limited per domain and kind (bursts "
+       "of 100, then 50/s): what a flood holds back is reported once a "
+       "second by a summary line (\"suppressed N ... events from dom D\"; "
+       "field suppressed in --json).",
        {{"kind", "domain", "count", "for"}, {}, 0, 0}, Watch},
       {"topology", "", "this level's place among hypervisors", "", {},
        Topology},

@@ -8,6 +8,10 @@
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/endpoint_text.h"
 
+namespace argo::policy {
+absl::string_view DefaultPolicyText();  // implicit_dest/policy/default.textproto
+}  // namespace argo::policy
+
 namespace argo::toolstack::cli {
 namespace {
 
@@ -18,10 +22,18 @@ void PrintPolicySummary(std::ostream& out, const v1::PolicyInfo& p) {
 
 int Load(Context& ctx, const Args& args) {
   v1::LoadPolicyRequest request;
-  absl::StatusOr<std::string> text = ReadTextFile(args.positional[0]);
-  if (!text.ok()) throw UsageError{std::string(text.status().message())};
-  request.set_text(*std::move(text));
-  request.set_name(args.positional[0]);
+  const std::string& file = args.positional[0];
+  if (file == "@default") {
+    // The default this argoctl was built with, named so in the daemon's
+    // messages: the way back to "any domain may do anything".
+    request.set_text(std::string(policy::DefaultPolicyText()));
+  } else {
+    // Refuses a directory or an empty file here (exit 2, nothing sent).
+    absl::StatusOr<std::string> text = ReadTextFile(file, TextKind::kPolicy);
+    if (!text.ok()) throw UsageError{std::string(text.status().message())};
+    request.set_text(*std::move(text));
+  }
+  request.set_name(file);
   return Unary<v1::LoadPolicyRequest, v1::PolicyInfo>(
       ctx, &v1::Toolstack::Stub::LoadPolicy, request,
       [&](const v1::PolicyInfo& p) {
@@ -60,7 +72,8 @@ int Audit(Context& ctx, const Args& args) {
     }
     request.set_max(max);
   }
-  return Unary<v1::GetAuditRequest, v1::AuditLog>(
+  request.set_page_size(PageSizeArg(args));
+  return Listing<v1::GetAuditRequest, v1::AuditLog>(
       ctx, &v1::Toolstack::Stub::GetAudit, request,
       [&](const v1::AuditLog& log) {
         TextTable table({"SEQ", "TIME", "SOURCE", "TARGET", "PERMISSION",
@@ -83,14 +96,20 @@ int Audit(Context& ctx, const Args& args) {
 
 std::vector<Command> PolicyCommands() {
   return {
-      {"policy load", "FILE", "replace the policy (argo.policy.v1 text)",
-       "Atomic: a bad file changes nothing and the error names its line.",
+      {"policy load", "FILE|@default", "replace the policy (argo.policy.v1 text)",
+       "Atomic: a bad file changes nothing and the error names its line.\n"
+       "@default loads the embedded default policy (any domain may do "
+       "anything). An empty file or a directory is refused, never read as "
+       "'no policy'.",
        {{}, {}, 1, 1}, Load},
       {"policy show", "", "print the policy in force", "", {}, Show},
       {"policy relabel", "DOMAIN TYPE", "give DOMAIN the policy type TYPE", "",
        {{}, {}, 2, 2}, Relabel},
-      {"policy audit", "[--max N]", "recent denials (at most 1024 are kept)",
-       "", {{"max"}, {}, 0, 0}, Audit},
+      {"policy audit", "[--max N] [--page-size N]",
+       "recent denials (at most 1024 are kept)",
+       "  --max N        the N most recent (default all kept)\n" +
+           std::string(kPageSizeHelp),
+       {{"max", "page-size"}, {}, 0, 0}, Audit},
   };
 }
 

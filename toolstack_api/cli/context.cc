@@ -1,3 +1,4 @@
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "toolstack_api/cli/command.h"
@@ -15,6 +16,15 @@ v1::Endpoint EndpointArg(const std::string& text) {
   absl::StatusOr<v1::Endpoint> e = ParseEndpoint(text);
   if (!e.ok()) throw UsageError{std::string(e.status().message())};
   return *e;
+}
+
+uint32_t PageSizeArg(const Args& args) {
+  const std::string text = args.Value("page-size");
+  uint32_t size = 0;
+  if (!text.empty() && (!absl::SimpleAtoi(text, &size) || size == 0)) {
+    throw UsageError{"--page-size takes a positive number"};
+  }
+  return size;
 }
 
 std::string RingOwner(const v1::Ring& ring) {
