@@ -26,11 +26,9 @@
 #include "argo_core/mutex.h"
 #include "implicit_dest/policy/audit_log.h"
 #include "implicit_dest/policy/compiled_policy.h"
+#include "implicit_dest/policy/default_policy.h"
 
 namespace argo::policy {
-
-// The shipped default policy (default.textproto), embedded at build time.
-absl::string_view DefaultPolicyText();
 
 class PolicyEngine final : public AccessControl {
  public:

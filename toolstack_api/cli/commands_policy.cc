@@ -3,14 +3,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "implicit_dest/policy/default_policy.h"
 #include "toolstack_api/cli/command.h"
 #include "toolstack_api/cli/text_table.h"
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/endpoint_text.h"
-
-namespace argo::policy {
-absl::string_view DefaultPolicyText();  // implicit_dest/policy/default.textproto
-}  // namespace argo::policy
 
 namespace argo::toolstack::cli {
 namespace {
