@@ -171,7 +171,8 @@ ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src,
   DomainSlot& slot = slots_[src];
   BeginWrite(slot);
   slot.generation.store(generation, std::memory_order_relaxed);
-  slot.live.store(state.arrays.back().get(), std::memory_order_relaxed);
+  // Release: publishes the freshly built array (see Resolve).
+  slot.live.store(state.arrays.back().get(), std::memory_order_release);
   EndWrite(slot);
   return state;
 }
@@ -209,7 +210,8 @@ void ImplicitTable::Insert(domid_t src, uint32_t src_generation,
     array = bigger.get();
     state.arrays.push_back(std::move(bigger));
     BeginWrite(slot);
-    slot.live.store(array, std::memory_order_relaxed);
+    // Release: publishes the array built above (see Resolve).
+    slot.live.store(array, std::memory_order_release);
     EndWrite(slot);
   }
   BeginWrite(slot);
@@ -385,7 +387,15 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
       WaitOutWriter(attempt);
       continue;
     }
-    const Array* a = slot.live.load(std::memory_order_relaxed);
+    // Acquire, pairing with the writer's release store of `live`: when the
+    // pointer is to an array the writer has just built (growth, or a first
+    // entry), its construction (the plain `mask`, the slot words) happens
+    // before our reads of it. The seqlock alone does not order them: s1 may
+    // predate the writer's BeginWrite, and the seq check after the probe
+    // comes too late to make reads of a half-built array defined. (The
+    // writer's release store, not BeginWrite's fence, is what TSan sees.)
+    // On x86 both are plain movs.
+    const Array* a = slot.live.load(std::memory_order_acquire);
     const bool ours =
         a != nullptr &&
         slot.generation.load(std::memory_order_relaxed) == src_generation;
