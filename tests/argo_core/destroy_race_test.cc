@@ -146,36 +146,8 @@ class DestroyRaceTest : public ::testing::Test {
  protected:
   VirqRecorder virqs_;
   Hypervisor hv_{HypervisorOptions{}, &virqs_};
-  std::atomic<uint32_t> sends_done_{0};
-  std::atomic<uint32_t> allowance_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<bool> guest_exited_{false};
-
-  // Set when the guest thread leaves (a failed ASSERT returns early), so
-  // the toolstack stops waiting for it.
-  struct ExitFlag {
-    std::atomic<bool>* flag;
-    ~ExitFlag() { flag->store(true); }
-  };
-
-  // The guest makes calls only while it has allowance: on a shared core
-  // it could otherwise make thousands per toolstack step, or none during
-  // the step that matters. The toolstack lets it run across each step.
-  void Allow() { allowance_.store(sends_done_.load() + kMaxRunAhead); }
-  // Toolstack side: returns once the guest has finished `n` more calls.
-  void AwaitSends(uint32_t n) {
-    const uint32_t target = sends_done_.load() + n;
-    if (allowance_.load() < target) allowance_.store(target);
-    while (sends_done_.load() < target && !guest_exited_.load()) {
-      std::this_thread::yield();
-    }
-  }
-  // Guest side.
-  void Pace() {
-    while (sends_done_.load() >= allowance_.load() && !stop_.load()) {
-      std::this_thread::yield();
-    }
-  }
+  Pacer pacer_{kMaxRunAhead};
 };
 
 TEST_F(DestroyRaceTest, DestinationDestroyedAndRecreatedUnderSendvAndNotify) {
@@ -187,12 +159,12 @@ TEST_F(DestroyRaceTest, DestinationDestroyedAndRecreatedUnderSendvAndNotify) {
 
   std::vector<SendRecord> sent;
   StoppingThread guest(&stop_, [&] {
-    ExitFlag exit_flag{&guest_exited_};
+    Pacer::GuestScope scope(&pacer_);
     RawGuest s(&hv_, kSender);
     const std::vector<xen_argo_ring_data_ent_t> ents = NotifyEntries();
     std::vector<xen_argo_ring_data_ent_t> out;
     for (uint32_t seq = 0; !stop_.load(); ++seq) {
-      Pace();
+      pacer_.Pace(stop_);
       SendRecord r;
       r.ended_before = receiver.ended();
       r.rc = s.Send(kSrcPort, kReceiver, PortFor(seq), SeqPayload(seq), seq);
@@ -208,7 +180,7 @@ TEST_F(DestroyRaceTest, DestinationDestroyedAndRecreatedUnderSendvAndNotify) {
         ASSERT_EQ(s.Notify(ents, &out), 0);
         ExpectConsistentRingData(ents, out);
       }
-      sends_done_.fetch_add(1);
+      pacer_.CallDone();
     }
   });
 
@@ -221,7 +193,7 @@ TEST_F(DestroyRaceTest, DestinationDestroyedAndRecreatedUnderSendvAndNotify) {
   };
   std::vector<Arrivals> arrivals;
   for (int i = 0; i < kIncarnations; ++i) {
-    Allow();
+    pacer_.Allow();
     const uint32_t k = receiver.Create();
     RawGuest r(&hv_, kReceiver);
     ASSERT_EQ(
@@ -230,8 +202,8 @@ TEST_F(DestroyRaceTest, DestinationDestroyedAndRecreatedUnderSendvAndNotify) {
     ASSERT_EQ(r.Register(kUnicastPort, kSender, kLen, unicast_frames), 0);
     RingView views[] = {r.View(wildcard_frames, kLen),
                         r.View(unicast_frames, kLen)};
-    AwaitSends(kSendsPerIncarnation);
-    Allow();
+    pacer_.AwaitCalls(kSendsPerIncarnation);
+    pacer_.Allow();
     receiver.Destroy();
     for (int v = 0; v < 2; ++v) {
       Arrivals a{{}, v == 0 ? kWildcardPort : kUnicastPort, k};
@@ -270,7 +242,7 @@ TEST_F(DestroyRaceTest, SenderDestroyedAndRecreatedUnderSendvAndNotify) {
 
   std::vector<SendRecord> sent;
   StoppingThread guest(&stop_, [&] {
-    ExitFlag exit_flag{&guest_exited_};
+    Pacer::GuestScope scope(&pacer_);
     const std::vector<xen_argo_ring_data_ent_t> ents = NotifyEntries();
     std::vector<xen_argo_ring_data_ent_t> out;
     uint32_t seq = 0;
@@ -282,7 +254,7 @@ TEST_F(DestroyRaceTest, SenderDestroyedAndRecreatedUnderSendvAndNotify) {
       }
       // Issue calls as this incarnation until one finds it gone.
       for (bool live = true; live && !stop_.load(); ++seq) {
-        Pace();
+        pacer_.Pace(stop_);
         SendRecord rec;
         rec.rc = self->guest.Send(kSrcPort, kReceiver, PortFor(seq),
                                   SeqPayload(seq), seq);
@@ -304,18 +276,18 @@ TEST_F(DestroyRaceTest, SenderDestroyedAndRecreatedUnderSendvAndNotify) {
               << "notify returned " << rc;
           if (rc == 0 && live) ExpectConsistentRingData(ents, out);
         }
-        sends_done_.fetch_add(1);
+        pacer_.CallDone();
       }
     }
   });
 
   std::vector<ReceivedMessage> from_wildcard, from_unicast;
   for (int i = 0; i < kIncarnations; ++i) {
-    Allow();
+    pacer_.Allow();
     sender.Create();
     ASSERT_EQ(r.Register(kUnicastPort, kSender, kLen, unicast_frames), 0);
-    AwaitSends(kSendsPerIncarnation);
-    Allow();
+    pacer_.AwaitCalls(kSendsPerIncarnation);
+    pacer_.Allow();
     sender.Destroy();
     // The dead sender's waits on the wildcard ring went with it.
     absl::optional<RingSnapshot> ring =

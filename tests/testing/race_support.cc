@@ -33,6 +33,18 @@ absl::optional<Lifecycle::Attached> Lifecycle::Attach() {
   return Attached{RawGuest(hv_, domid_), k};
 }
 
+void Pacer::AwaitCalls(uint32_t n) {
+  const uint32_t target = done_.load() + n;
+  if (allowance_.load() < target) allowance_.store(target);
+  while (done_.load() < target && !exited_.load()) std::this_thread::yield();
+}
+
+void Pacer::Pace(const std::atomic<bool>& stop) {
+  while (done_.load() >= allowance_.load() && !stop.load()) {
+    std::this_thread::yield();
+  }
+}
+
 uint32_t SeqPayloadSize(uint32_t seq) { return 20 + (seq * 37u) % 236; }
 
 std::vector<uint8_t> SeqPayload(uint32_t seq) {

@@ -76,6 +76,42 @@ class Lifecycle {
   std::atomic<uint32_t> ended_{0};  // stored after DestroyDomain returned
 };
 
+// Keeps a guest thread's calls interleaved with a toolstack thread's steps.
+// On a shared core the guest could otherwise make thousands of calls per
+// toolstack step, or none during the step that matters: the guest makes
+// calls only while it has allowance, and the toolstack grants some across
+// each step it wants raced.
+class Pacer {
+ public:
+  explicit Pacer(uint32_t calls_per_step) : per_step_(calls_per_step) {}
+
+  // Toolstack: lets the guest make calls_per_step more calls.
+  void Allow() { allowance_.store(done_.load() + per_step_); }
+  // Toolstack: returns once the guest has made `n` more calls (or left).
+  void AwaitCalls(uint32_t n);
+
+  // Guest: waits until a call is allowed (or *stop is set).
+  void Pace(const std::atomic<bool>& stop);
+  void CallDone() { done_.fetch_add(1); }
+
+  // Guest: held for the guest thread's life, so that a guest leaving
+  // early (a failed ASSERT) does not leave the toolstack waiting.
+  class GuestScope {
+   public:
+    explicit GuestScope(Pacer* pacer) : pacer_(pacer) {}
+    ~GuestScope() { pacer_->exited_.store(true); }
+
+   private:
+    Pacer* const pacer_;
+  };
+
+ private:
+  const uint32_t per_step_;
+  std::atomic<uint32_t> done_{0};
+  std::atomic<uint32_t> allowance_{0};
+  std::atomic<bool> exited_{false};
+};
+
 // A thread for the racing side of a test. Joining (explicitly, or at
 // scope exit when an ASSERT ends the test body early) first sets *stop,
 // so the body's loop ends instead of std::terminate.
