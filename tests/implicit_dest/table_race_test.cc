@@ -6,11 +6,14 @@
 // - Connect racing the destroy + re-create of either end.
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/argo.h"
@@ -77,6 +80,16 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
   };
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> wrong{0}, resolves{0};
+  std::mutex first_wrong_mu;
+  std::string first_wrong;  // the first misread, for the failure message
+  auto misread = [&](int source, xen_argo_port_t port,
+                     const ImplicitDestination& d) {
+    if (wrong.fetch_add(1) != 0) return;
+    std::lock_guard<std::mutex> l(first_wrong_mu);
+    first_wrong = absl::StrCat("source ", kFirstSource + source, " port ", port,
+                               ": rc ", d.rc, ", dom", d.domid, ":", d.port,
+                               " generation ", d.domain_generation);
+  };
   auto resolver = [&](uint32_t seed) {
     Lcg rng{seed};
     uint64_t n = 0;
@@ -87,7 +100,6 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
       const int source = rng.Next(4) != 0 ? current : rng.Next(current + 1);
       const uint32_t cabled =
           source == current ? static_cast<uint32_t>(p) : kPorts;
-      const bool erasing = source < current || ((p >> 32) & 1) != 0;
       if (cabled == 0) continue;
       const domid_t src = kFirstSource + source;
       const xen_argo_port_t port = 1 + rng.Next(cabled);
@@ -96,14 +108,20 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
       const bool right = d.rc == 0 && d.domid == kDest &&
                          d.port == kDestPortBase + port &&
                          d.domain_generation == dest_gen;
-      // Odd ports may be gone once their source's erasing began.
+      // Odd ports may be gone if their source's erasing had begun by the
+      // time Resolve returned (read after it: the reader may have slept
+      // since it chose the port).
+      const uint64_t after = progress.load(std::memory_order_acquire);
+      const int current_after = static_cast<int>(after >> 33);
+      const bool erasing = source < current_after || ((after >> 32) & 1) != 0;
       const bool may_be_gone = port % 2 == 1 && erasing;
-      if (!right && !(may_be_gone && d.rc == -XEN_ECONNREFUSED)) ++wrong;
-      // A port never cabled is never found.
-      if (world.table.Resolve(src, source_gen[source], kPorts + port).rc !=
-          -XEN_ECONNREFUSED) {
-        ++wrong;
+      if (!right && !(may_be_gone && d.rc == -XEN_ECONNREFUSED)) {
+        misread(source, port, d);
       }
+      // A port never cabled is never found.
+      const ImplicitDestination never =
+          world.table.Resolve(src, source_gen[source], kPorts + port);
+      if (never.rc != -XEN_ECONNREFUSED) misread(source, kPorts + port, never);
       ++n;
     }
     resolves.fetch_add(n);
@@ -127,7 +145,7 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
   }
   r1.Join();
   r2.Join();
-  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_EQ(wrong.load(), 0u) << "first: " << first_wrong;
   EXPECT_EQ(world.table.size(), kSources * kPorts / 2);
   RecordProperty("resolves", static_cast<int>(resolves.load()));
 }
