@@ -37,12 +37,12 @@ constexpr uint64_t kSecondRingFrame = kFirstRingFrame + 8;
 constexpr DomainConfig kSmall{512, true};  // 2 MiB: room for both rings
 // Incarnations per test, sized for a few seconds under TSan on 2 shared
 // cores.
-constexpr int kIncarnations = 1000;
+constexpr int kIncarnations = 250;
 // Calls the guest completes in each incarnation before it is destroyed
 // (so deliveries interleave with every destroy), and how many calls the
 // toolstack lets it make across each of its own steps.
 constexpr uint32_t kSendsPerIncarnation = 4;
-constexpr uint32_t kMaxRunAhead = 48;
+constexpr uint32_t kMaxRunAhead = 24;
 
 xen_argo_port_t PortFor(uint32_t seq) {
   return seq % 2 == 0 ? kWildcardPort : kUnicastPort;

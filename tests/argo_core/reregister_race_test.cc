@@ -34,7 +34,7 @@ constexpr domid_t kSender = 1, kReceiver = 2;
 constexpr xen_argo_port_t kSrcPort = 7, kRingPort = 60;
 constexpr uint32_t kLen = 16 * 1024;
 // Sized for a few seconds under TSan on 2 shared cores.
-constexpr int kMoves = 1500;
+constexpr int kMoves = 800;
 // How long a move waits for a send to land between its two copies.
 constexpr int kMaxYieldsForASend = 20000;
 
