@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <thread>
 #include <vector>
 

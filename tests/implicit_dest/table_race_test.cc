@@ -15,7 +15,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
-#include "argo_core/argo_limits.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/public/xen_errno.h"
 #include "gtest/gtest.h"
@@ -46,7 +45,7 @@ struct Lcg {
   }
 };
 
-// ---- Growth and erasure under Resolve ---------------------------------------
+// ---- Growth and erasure under Resolve ----
 
 // Source domains are cabled one after the other, each from nothing to 1024
 // ports (its array is replaced 8 times) and then stripped of its odd
@@ -100,7 +99,10 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
       const int source = rng.Next(4) != 0 ? current : rng.Next(current + 1);
       const uint32_t cabled =
           source == current ? static_cast<uint32_t>(p) : kPorts;
-      if (cabled == 0) continue;
+      if (cabled == 0) {
+        std::this_thread::yield();
+        continue;
+      }
       const domid_t src = kFirstSource + source;
       const xen_argo_port_t port = 1 + rng.Next(cabled);
       const ImplicitDestination d =
@@ -150,8 +152,7 @@ TEST(TableRaceTest, GrowthAndEraseUnderResolveNeverMisreadAnEntry) {
   RecordProperty("resolves", static_cast<int>(resolves.load()));
 }
 
-// ---- Growth and destroy under implicit sends
-// ----------------------------------
+// ---- Growth and destroy under implicit sends ----
 
 // Domain G is cycled through incarnations. In each, the toolstack cables
 // T:1 -> G:900 and then G's ports 1..kPorts -> R:1000 one by one (the
@@ -307,7 +308,9 @@ TEST_F(GrowthAndDestroyTest, ImplicitSendsFromAndToAGrowingDyingDomain) {
     grower_pacer_.AwaitCalls(4);
     grower_pacer_.Allow();
     feeder_pacer_.Allow();
-    cabled_.store(0);  // before the destroy: a guest reading it is safe
+    // Cleared before the destroy begins: a guest that read a count and
+    // still finds its incarnation live after the send used live cables.
+    cabled_.store(0);
     grower_.Destroy();
     at_grower.push_back({{}, k});
     ASSERT_TRUE(Drain(*grower_ring.reader, &at_grower.back().messages));
@@ -372,7 +375,7 @@ TEST_F(GrowthAndDestroyTest, ImplicitSendsFromAndToAGrowingDyingDomain) {
   RecordProperty("feeder_delivered", static_cast<int>(feeder_delivered));
 }
 
-// ---- Connect racing destroy + re-create -------------------------------------
+// ---- Connect racing destroy + re-create ----
 
 // Each round, three threads start together: one connects A:7 <-> B:80, one
 // destroys A or B (alternately), one re-creates that domid as soon as it

@@ -40,8 +40,6 @@ class Lifecycle {
   Lifecycle(Hypervisor* hv, domid_t domid, DomainConfig config)
       : hv_(hv), domid_(domid), config_(config) {}
 
-  domid_t domid() const { return domid_; }
-
   // Toolstack: creates the next incarnation and returns its number.
   // REQUIRES: none is live.
   uint32_t Create();
