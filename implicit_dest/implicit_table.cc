@@ -128,17 +128,19 @@ uint32_t ImplicitTable::GenerationOf(domid_t domid) {
   return generation.ok() ? *generation : 0;
 }
 
-absl::Status ImplicitTable::CheckEnd(const Endpoint& e, const char* role) {
-  if (e.domid == ARGO_DOMID_PARENT) return absl::OkStatus();
+absl::StatusOr<uint32_t> ImplicitTable::CheckEnd(const Endpoint& e,
+                                                 const char* role) {
+  if (e.domid == ARGO_DOMID_PARENT) return 0;
   if (!IsNormalDomid(e.domid)) {
     return absl::InvalidArgumentError(absl::StrCat(
         role, " domid ", e.domid, " is reserved; use a domain or parent"));
   }
-  if (!domains_->DomainGeneration(e.domid).ok()) {
+  absl::StatusOr<uint32_t> generation = domains_->DomainGeneration(e.domid);
+  if (!generation.ok()) {
     return absl::NotFoundError(
         absl::StrCat(role, " domain ", e.domid, " does not exist"));
   }
-  return absl::OkStatus();
+  return generation;
 }
 
 void ImplicitTable::Retire(domid_t src) {
@@ -154,8 +156,8 @@ void ImplicitTable::Retire(domid_t src) {
   writers_.erase(it);
 }
 
-ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src) {
-  const uint32_t generation = GenerationOf(src);
+ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src,
+                                                    uint32_t generation) {
   auto it = writers_.find(src);
   if (it != writers_.end() && it->second.generation == generation) {
     return it->second;
@@ -169,16 +171,16 @@ ImplicitTable::WriterState& ImplicitTable::StateFor(domid_t src) {
   DomainSlot& slot = slots_[src];
   BeginWrite(slot);
   slot.generation.store(generation, std::memory_order_relaxed);
-  slot.live.store(state.arrays.back().get(), std::memory_order_relaxed);
+  // Release: publishes the freshly built array (see Resolve).
+  slot.live.store(state.arrays.back().get(), std::memory_order_release);
   EndWrite(slot);
   return state;
 }
 
 absl::optional<ImplicitTable::Destination> ImplicitTable::Get(
-    const Endpoint& from) {
+    const Endpoint& from, uint32_t generation) {
   auto it = writers_.find(from.domid);
-  if (it == writers_.end() ||
-      it->second.generation != GenerationOf(from.domid)) {
+  if (it == writers_.end() || it->second.generation != generation) {
     return absl::nullopt;
   }
   const Array& a = *it->second.arrays.back();
@@ -188,9 +190,9 @@ absl::optional<ImplicitTable::Destination> ImplicitTable::Get(
                        a.slots()[i].value.load(std::memory_order_relaxed));
 }
 
-void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
-                           const Destination& d) {
-  WriterState& state = StateFor(src);
+void ImplicitTable::Insert(domid_t src, uint32_t src_generation,
+                           xen_argo_port_t port, const Destination& d) {
+  WriterState& state = StateFor(src, src_generation);
   DomainSlot& slot = slots_[src];
   Array* array = state.arrays.back().get();
   if ((state.size + 1) * 2 > array->mask + 1) {
@@ -208,7 +210,8 @@ void ImplicitTable::Insert(domid_t src, xen_argo_port_t port,
     array = bigger.get();
     state.arrays.push_back(std::move(bigger));
     BeginWrite(slot);
-    slot.live.store(array, std::memory_order_relaxed);
+    // Release: publishes the array built above (see Resolve).
+    slot.live.store(array, std::memory_order_release);
     EndWrite(slot);
   }
   BeginWrite(slot);
@@ -253,8 +256,13 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
   MutexLock l(&writer_mu_);
   if (domains_ == nullptr)
     return absl::FailedPreconditionError("table not bound");
-  if (absl::Status s = CheckEnd(from, "source"); !s.ok()) return s;
-  if (absl::Status s = CheckEnd(to, "destination"); !s.ok()) return s;
+  // Each domain's generation is read once, here; everything below uses
+  // these values (see CheckEnd). Two ports of one domain share one read.
+  const absl::StatusOr<uint32_t> from_generation = CheckEnd(from, "source");
+  if (!from_generation.ok()) return from_generation.status();
+  const absl::StatusOr<uint32_t> to_generation =
+      to.domid == from.domid ? from_generation : CheckEnd(to, "destination");
+  if (!to_generation.ok()) return to_generation.status();
   if (from == to) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a cable cannot lead from ", EndpointName(from), " back to itself"));
@@ -262,10 +270,14 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
   if (from.domid == ARGO_DOMID_PARENT && to.domid == ARGO_DOMID_PARENT) {
     return absl::InvalidArgumentError("a cable cannot join parent to parent");
   }
-  std::vector<Endpoint> sources = {from};
-  if (bidirectional) sources.push_back(to);
-  for (const Endpoint& end : sources) {
-    if (absl::optional<Destination> existing = Get(end)) {
+  struct Source {
+    Endpoint end;
+    uint32_t generation;
+  };
+  std::vector<Source> sources = {{from, *from_generation}};
+  if (bidirectional) sources.push_back({to, *to_generation});
+  for (const auto& [end, generation] : sources) {
+    if (absl::optional<Destination> existing = Get(end, generation)) {
       return absl::AlreadyExistsError(
           absl::StrCat(EndpointName(end), " is already cabled to ",
                        EndpointName(existing->to), "; disconnect it first"));
@@ -276,19 +288,20 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
     return absl::ResourceExhaustedError(absl::StrCat(
         "the table holds its maximum of ", kMaxEntries, " entries"));
   }
-  for (const Endpoint& end : sources) {
+  for (const auto& [end, generation] : sources) {
     auto it = writers_.find(end.domid);
-    if (it != writers_.end() &&
-        it->second.generation == GenerationOf(end.domid) &&
+    if (it != writers_.end() && it->second.generation == generation &&
         it->second.size >= kMaxEntriesPerDomain) {
       return absl::ResourceExhaustedError(
           absl::StrCat(EndpointName(end), ": its domain already has ",
                        kMaxEntriesPerDomain, " cabled ports"));
     }
   }
-  Insert(from.domid, from.port, Destination{to, GenerationOf(to.domid)});
+  Insert(from.domid, *from_generation, from.port,
+         Destination{to, *to_generation});
   if (bidirectional) {
-    Insert(to.domid, to.port, Destination{from, GenerationOf(from.domid)});
+    Insert(to.domid, *to_generation, to.port,
+           Destination{from, *from_generation});
   }
   return absl::OkStatus();
 }
@@ -298,7 +311,8 @@ absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(
   MutexLock l(&writer_mu_);
   if (domains_ == nullptr)
     return absl::FailedPreconditionError("table not bound");
-  absl::optional<Destination> to = Get(from);
+  const uint32_t from_generation = GenerationOf(from.domid);
+  absl::optional<Destination> to = Get(from, from_generation);
   if (!to.has_value()) {
     return absl::NotFoundError(
         absl::StrCat(EndpointName(from), " is not cabled"));
@@ -306,7 +320,9 @@ absl::StatusOr<std::vector<Cable>> ImplicitTable::Disconnect(
   std::vector<Cable> removed = {Cable{from, to->to}};
   Erase(from.domid, from.port);
   if (bidirectional) {
-    absl::optional<Destination> back = Get(to->to);
+    absl::optional<Destination> back =
+        Get(to->to, to->to.domid == from.domid ? from_generation
+                                               : GenerationOf(to->to.domid));
     if (back.has_value() && back->to == from) {
       Erase(to->to.domid, to->to.port);
       removed.push_back(Cable{to->to, from});
@@ -338,7 +354,7 @@ std::vector<Cable> ImplicitTable::List(absl::optional<domid_t> domain) {
 absl::optional<Endpoint> ImplicitTable::Lookup(Endpoint from) {
   MutexLock l(&writer_mu_);
   if (domains_ == nullptr || from.domid >= kSourceSlots) return absl::nullopt;
-  absl::optional<Destination> d = Get(from);
+  absl::optional<Destination> d = Get(from, GenerationOf(from.domid));
   if (!d.has_value()) return absl::nullopt;
   return d->to;
 }
@@ -371,7 +387,15 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
       WaitOutWriter(attempt);
       continue;
     }
-    const Array* a = slot.live.load(std::memory_order_relaxed);
+    // Acquire, pairing with the writer's release store of `live`: when the
+    // pointer is to an array the writer has just built (growth, or a first
+    // entry), its construction (the plain `mask`, the slot words) happens
+    // before our reads of it. The seqlock alone does not order them: s1 may
+    // predate the writer's BeginWrite, and the seq check after the probe
+    // comes too late to make reads of a half-built array defined. (The
+    // writer's release store, not BeginWrite's fence, is what TSan sees.)
+    // On x86 both are plain movs.
+    const Array* a = slot.live.load(std::memory_order_acquire);
     const bool ours =
         a != nullptr &&
         slot.generation.load(std::memory_order_relaxed) == src_generation;

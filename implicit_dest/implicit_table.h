@@ -139,18 +139,29 @@ class ImplicitTable final : public ImplicitResolver {
   // Sources are normal domids and ARGO_DOMID_PARENT.
   static constexpr uint32_t kSourceSlots = ARGO_DOMID_PARENT + 1;
 
-  absl::Status CheckEnd(const Endpoint& e, const char* role)
+  // The generation of `e`'s domain (0 for the parent), read once: Connect
+  // checks existence with this value and installs entries with it. A
+  // domain destroyed while Connect runs then leaves either a refusal or
+  // entries of the generation that was checked, which that destroy's
+  // OnDomainDestroyed (queued behind writer_mu_) removes. A second read
+  // could answer 0 (gone) or the generation of a domain re-created with
+  // the same domid, and no destroy would ever remove such an entry.
+  // InvalidArgument for a reserved domid, NotFound for a missing domain.
+  absl::StatusOr<uint32_t> CheckEnd(const Endpoint& e, const char* role)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // The live domain's generation, 0 if there is none (or for the parent).
   uint32_t GenerationOf(domid_t domid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // `src`'s writer state for the domain's current generation, made (or
-  // reset, if it belongs to an earlier domain with that domid) as needed.
-  WriterState& StateFor(domid_t src) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  // The live entry from `from` (current generation only).
-  absl::optional<Destination> Get(const Endpoint& from)
+  // `src`'s writer state for `generation`, made (or reset, if it belongs
+  // to an earlier domain with that domid) as needed.
+  WriterState& StateFor(domid_t src, uint32_t generation)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  void Insert(domid_t src, xen_argo_port_t port, const Destination& d)
+  // The entry from `from` if its domain's entries are of `generation`.
+  absl::optional<Destination> Get(const Endpoint& from, uint32_t generation)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Installs (src, port) -> d for source generation `src_generation`.
+  void Insert(domid_t src, uint32_t src_generation, xen_argo_port_t port,
+              const Destination& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   void Erase(domid_t src, xen_argo_port_t port)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Unpublishes `src`'s entries and keeps its arrays for freeing after a
