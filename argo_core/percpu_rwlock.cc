@@ -3,6 +3,13 @@
 #include "argo_core/spin_backoff.h"
 
 namespace argo {
+
+namespace internal_percpu_rwlock {
+thread_local int cached_slot = -2;
+}  // namespace internal_percpu_rwlock
+
+using internal_percpu_rwlock::cached_slot;
+
 namespace {
 
 // Which of the kSlots per-thread slots are taken (bit i = slot i).
@@ -25,8 +32,13 @@ class SlotLease {
     }
   }
   ~SlotLease() {
+    // At thread exit. Another thread-local's destructor may still lock
+    // after this one (thread-locals die in reverse order of construction):
+    // from now on this thread shares the overflow counter, never the slot
+    // it gives back, which another thread may lease at once.
+    cached_slot = -1;
     if (slot_ >= 0) {
-      taken_slots.fetch_and(~(1u << slot_), std::memory_order_relaxed);
+      taken_slots.fetch_and(~(1u << slot_), std::memory_order_release);
     }
   }
   int slot() const { return slot_; }
@@ -36,12 +48,6 @@ class SlotLease {
 };
 
 }  // namespace
-
-namespace internal_percpu_rwlock {
-thread_local int cached_slot = -2;
-}  // namespace internal_percpu_rwlock
-
-using internal_percpu_rwlock::cached_slot;
 
 // The lease (with its exit-time destructor) is made once per thread.
 int PerCpuRwLock::ThisThreadSlot() {

@@ -289,9 +289,12 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
         "the table holds its maximum of ", kMaxEntries, " entries"));
   }
   for (const auto& [end, generation] : sources) {
+    // A cable between two ports of one domain adds both entries to it.
+    uint32_t adding = 0;
+    for (const Source& s : sources) adding += s.end.domid == end.domid;
     auto it = writers_.find(end.domid);
     if (it != writers_.end() && it->second.generation == generation &&
-        it->second.size >= kMaxEntriesPerDomain) {
+        it->second.size + adding > kMaxEntriesPerDomain) {
       return absl::ResourceExhaustedError(
           absl::StrCat(EndpointName(end), ": its domain already has ",
                        kMaxEntriesPerDomain, " cabled ports"));

@@ -61,5 +61,28 @@ TEST(PerCpuRwLockTest, WriterSeesEveryReaderWrite) {
   EXPECT_EQ(counter, 40000);
 }
 
+TEST(PerCpuRwLockTest, ThreadExitGivesTheSlotUpForGood) {
+  // A thread-local destroyed after the thread's slot lease (constructed
+  // before it) may still lock: it must share the overflow counter then,
+  // not the slot the lease gave back to other threads.
+  static int slot_seen_late = -2;
+  static PerCpuRwLock lock;
+  std::thread t([] {
+    struct LateReader {
+      ~LateReader() {
+        ReadGuard g(&lock);
+        slot_seen_late = PerCpuRwLock::ThisThreadSlot();
+      }
+    };
+    thread_local LateReader late;
+    (void)&late;
+    ReadGuard g(&lock);  // leases a slot, after `late` was constructed
+    EXPECT_GE(PerCpuRwLock::ThisThreadSlot(), 0);
+  });
+  t.join();
+  EXPECT_EQ(slot_seen_late, -1);
+  WriteGuard w(&lock);  // and nothing was left held
+}
+
 }  // namespace
 }  // namespace argo

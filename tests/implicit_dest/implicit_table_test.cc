@@ -163,5 +163,22 @@ TEST_F(ImplicitTableTest, GrowsPastItsInitialCapacityAndShrinksBack) {
   EXPECT_EQ(table().size(), 2500u);
 }
 
+TEST_F(ImplicitTableTest, ACableWithinOneDomainCountsBothEntriesAgainstItsLimit) {
+  // One below the per-domain limit: a one-way cable fits, but a two-way
+  // cable between two ports of the same domain adds two entries to it.
+  const uint32_t limit = implicit_dest::ImplicitTable::kMaxEntriesPerDomain;
+  for (uint32_t port = 0; port < limit - 1; ++port) {
+    ASSERT_TRUE(
+        table().Connect({kClientA, port}, {kStorage, 1}, false).ok());
+  }
+  const absl::Status both =
+      table().Connect({kClientA, limit}, {kClientA, limit + 1}, true);
+  EXPECT_EQ(both.code(), absl::StatusCode::kResourceExhausted) << both;
+  EXPECT_FALSE(table().Lookup({kClientA, limit}).has_value());
+  EXPECT_TRUE(
+      table().Connect({kClientA, limit}, {kClientA, limit + 1}, false).ok());
+  EXPECT_EQ(table().size(), limit);
+}
+
 }  // namespace
 }  // namespace argo::testing
