@@ -64,23 +64,15 @@ absl::Status Hypervisor::CreateDomain(domid_t domid,
 }
 
 absl::Status Hypervisor::ResetDomain(domid_t domid) {
-  std::vector<RingChange> changes;
-  VirqBatch virqs;
-  {
-    WriteGuard l1(&l1_mu_);
-    Domain* d = FindDomain(domid);
-    if (d == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no domain ", domid));
-    }
-    TearDownArgo(*d, &changes, &virqs);
-  }
-  virqs.Deliver(*notifier_);
-  ReportRingChanges(changes);
-  return absl::OkStatus();
+  return TearDown(domid, /*remove=*/false);
 }
 
 absl::Status Hypervisor::DestroyDomain(domid_t domid) {
-  std::unique_ptr<Domain> dying;
+  return TearDown(domid, /*remove=*/true);
+}
+
+absl::Status Hypervisor::TearDown(domid_t domid, bool remove) {
+  std::unique_ptr<Domain> removed;
   std::vector<RingChange> changes;
   VirqBatch virqs;
   {
@@ -90,17 +82,22 @@ absl::Status Hypervisor::DestroyDomain(domid_t domid) {
       return absl::NotFoundError(absl::StrCat("no domain ", domid));
     }
     TearDownArgo(*d, &changes, &virqs);
-    dying = std::move(domains_[domid]);
-    live_domids_.erase(
-        std::lower_bound(live_domids_.begin(), live_domids_.end(), domid));
+    if (remove) {
+      removed = std::move(domains_[domid]);
+      live_domids_.erase(
+          std::lower_bound(live_domids_.begin(), live_domids_.end(), domid));
+    }
   }
   virqs.Deliver(*notifier_);
   ReportRingChanges(changes);
-  // Outside every lock: drop the domain's cables, unmap its memory.
-  if (implicit_ != nullptr) {
-    implicit_->OnDomainDestroyed(domid, dying->generation);
+  if (removed != nullptr) {
+    // Outside every lock: drop the domain's cables and label; its memory
+    // is unmapped when the last reference goes.
+    if (implicit_ != nullptr) {
+      implicit_->OnDomainDestroyed(domid, removed->generation);
+    }
+    if (xsm_ != nullptr) xsm_->OnDomainDestroyed(domid);
   }
-  if (xsm_ != nullptr) xsm_->OnDomainDestroyed(domid);
   return absl::OkStatus();
 }
 

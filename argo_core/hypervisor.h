@@ -53,6 +53,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -268,8 +269,9 @@ class Hypervisor final : public DomainDirectory {
   // `check` fold away.
   enum class Decide { kAttempt, kQuery };
   template <Decide kMode>
-  int DecideRoute(const Domain& currd, const xen_argo_send_addr_t& send_addr,
-                  Domain** dst, xen_argo_addr_t* dst_addr, SendCheck* check)
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int DecideRoute(
+      const Domain& currd, const xen_argo_send_addr_t& send_addr,
+      Domain** dst, xen_argo_addr_t* dst_addr, SendCheck* check)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
     *check = SendCheck::kSource;
     if (send_addr.src.pad != 0 || send_addr.dst.pad != 0) return -XEN_EINVAL;
@@ -383,6 +385,9 @@ class Hypervisor final : public DomainDirectory {
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(owner.rings_l2_mu_);
 
+  // ResetDomain (remove = false) and DestroyDomain (remove = true).
+  absl::Status TearDown(domid_t domid, bool remove)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
   // Xen's argo_soft_reset of `d` (the steps of argo_destroy that keep the
   // domain), in Xen's order. REQUIRES L1 for write.
   void TearDownArgo(Domain& d, std::vector<RingChange>* changes,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
 #include "argo_core/guest_memory.h"
@@ -139,14 +140,18 @@ class RingInfo {
   uint32_t FreeBytes(uint32_t rx) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   // Copies n bytes to ring offset `at`, wrapping at len; returns the offset
   // after them. REQUIRES: at < len and n < len.
-  uint32_t CopyIntoRing(uint32_t at, const uint8_t* src, uint32_t n)
+  // (Always inlined, like WriteMessage: the send path, measured.)
+  ABSL_ATTRIBUTE_ALWAYS_INLINE uint32_t CopyIntoRing(uint32_t at,
+                                                     const uint8_t* src,
+                                                     uint32_t n)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   void PublishTx(uint32_t tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   // Writes an admitted message (header, then the parts) at tx and
   // publishes it. REQUIRES: Admit(total) == 0.
-  int64_t WriteMessage(const xen_argo_addr_t& source, uint32_t message_type,
-                       const MessagePart* parts, uint32_t nparts,
-                       uint32_t total) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int64_t WriteMessage(
+      const xen_argo_addr_t& source, uint32_t message_type,
+      const MessagePart* parts, uint32_t nparts, uint32_t total)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
 
   const domid_t owner_;
   const RingId id_;

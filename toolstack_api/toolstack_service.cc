@@ -179,7 +179,7 @@ grpc::Status ToolstackService::Explain(grpc::ServerContext*,
     return Invalid("from: explain a domain's port (parent routes are §7's)");
   }
   implicit_dest::RouteExplanation e = platform_.level().Explain(
-      *from, /*payload=*/0,
+      *from, request->payload_bytes(),
       [this](domid_t id) { return platform_.NameOf(id); });
   *response->mutable_from() =
       EndpointToProto(e.from, platform_.NameOf(e.from.domid));
@@ -195,6 +195,7 @@ grpc::Status ToolstackService::Explain(grpc::ServerContext*,
     response->set_error(std::string(XenErrnoName(e.xen_errno)));
   }
   response->set_reason(e.reason);
+  response->set_decided_by(SendCheckName(e.decided_by));
   return grpc::Status::OK;
 }
 

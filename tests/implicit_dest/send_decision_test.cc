@@ -31,6 +31,13 @@ struct Row {
   SendCheck want_check;
 };
 
+// Re-creates domain `d` (same label) without Argo.
+void WithoutArgo(ImplicitWorld& w, domid_t d, const char* label) {
+  ASSERT_TRUE(w.level->DestroyDomain(d).ok());
+  ASSERT_TRUE(
+      w.level->CreateDomain(d, DomainConfig{8192, false}, label).ok());
+}
+
 void CableToStorageRing(ImplicitWorld& w) {
   ASSERT_TRUE(w.table.Connect({kClient, kSrc}, {kStorage, kRing}, false).ok());
   ASSERT_EQ(w.Guest(kStorage).Register(kRing, XEN_ARGO_DOMID_ANY, kLen,
@@ -69,19 +76,11 @@ std::vector<Row> Rows() {
              w.table.Connect({kClient, kSrc}, {kOther, kRing}, false).ok());
        }, 8, XEN_EACCES, SendCheck::kPolicy},
       {"sender without Argo", [](ImplicitWorld& w) {
-         ASSERT_TRUE(w.level->DestroyDomain(kClient).ok());
-         ASSERT_TRUE(w.level
-                         ->CreateDomain(kClient, DomainConfig{8192, false},
-                                        "client_t")
-                         .ok());
+         WithoutArgo(w, kClient, "client_t");
          CableToStorageRing(w);
        }, 8, XEN_ENODEV, SendCheck::kSenderArgo},
       {"destination without Argo", [](ImplicitWorld& w) {
-         ASSERT_TRUE(w.level->DestroyDomain(kStorage).ok());
-         ASSERT_TRUE(w.level
-                         ->CreateDomain(kStorage, DomainConfig{8192, false},
-                                        "storage_t")
-                         .ok());
+         WithoutArgo(w, kStorage, "storage_t");
          ASSERT_TRUE(
              w.table.Connect({kClient, kSrc}, {kStorage, kRing}, false).ok());
        }, 8, XEN_ECONNREFUSED, SendCheck::kDestinationArgo},

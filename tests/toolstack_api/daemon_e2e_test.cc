@@ -175,9 +175,17 @@ TEST_F(DaemonTest, CablesExplainRingsStats) {
   std::string explain = Ok({"explain", "client1:7"});
   EXPECT_TRUE(absl::StrContains(explain, "route:   client1:7 -> storage:80"));
   EXPECT_TRUE(absl::StrContains(explain, "refused with ECONNREFUSED"));
+  EXPECT_TRUE(absl::StrContains(explain, "(ring check)")) << explain;
   auto e = FromJson<v1::Explanation>(Ok({"--json", "explain", "client1:7"}));
   EXPECT_EQ(e.error(), "ECONNREFUSED");
+  EXPECT_EQ(e.decided_by(), "ring");
   EXPECT_EQ(e.to().resolved_name(), "storage");
+  auto sized = FromJson<v1::Explanation>(
+      Ok({"--json", "explain", "client1:7", "--size", "9000"}));
+  EXPECT_EQ(sized.decided_by(), "ring") << "no ring: size is not reached";
+  RunResult bad_size = Ctl({"explain", "client1:7", "--size", "lots"});
+  EXPECT_EQ(bad_size.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad_size.err, "--size takes a number"));
 
   auto rings = FromJson<v1::ListRingsResponse>(Ok({"rings", "--json"}));
   EXPECT_EQ(rings.rings_size(), 0);  // no guest has registered a ring

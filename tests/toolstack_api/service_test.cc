@@ -316,8 +316,24 @@ TEST_F(ServiceTest, ExplainRingsAndStatsFollowGuestTraffic) {
 
   ASSERT_TRUE(stub_->Explain(Ctx().get(), explain, &e).ok());
   EXPECT_TRUE(e.delivered()) << e.reason();
+  EXPECT_EQ(e.decided_by(), "delivered");
   EXPECT_EQ(e.ring().owner_name(), "storage");
   EXPECT_EQ(e.ring().port(), 80u);
+  // The size a send would carry: never fits, does not fit now, fits.
+  explain.set_payload_bytes(4096);
+  ASSERT_TRUE(stub_->Explain(Ctx().get(), explain, &e).ok());
+  EXPECT_EQ(e.error(), "EMSGSIZE");
+  EXPECT_EQ(e.decided_by(), "fits");
+  explain.set_payload_bytes(4000);
+  ASSERT_TRUE(stub_->Explain(Ctx().get(), explain, &e).ok());
+  EXPECT_EQ(e.error(), "EAGAIN") << "128 bytes are in use";
+  EXPECT_EQ(e.decided_by(), "space");
+  explain.set_payload_bytes(0xFFFFFFFF);
+  ASSERT_TRUE(stub_->Explain(Ctx().get(), explain, &e).ok());
+  EXPECT_EQ(e.error(), "EINVAL") << "a hostile size is a verdict, not a crash";
+  explain.set_payload_bytes(100);
+  ASSERT_TRUE(stub_->Explain(Ctx().get(), explain, &e).ok());
+  EXPECT_TRUE(e.delivered());
 
   v1::ListRingsResponse rings;
   ASSERT_TRUE(stub_->ListRings(Ctx().get(), {}, &rings).ok());

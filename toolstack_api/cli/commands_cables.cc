@@ -1,4 +1,5 @@
 // argoctl connect | disconnect | cables | explain
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "toolstack_api/cli/command.h"
 #include "toolstack_api/cli/text_table.h"
@@ -58,6 +59,13 @@ int ListCables(Context& ctx, const Args& args) {
 int Explain(Context& ctx, const Args& args) {
   v1::ExplainRequest request;
   *request.mutable_from() = EndpointArg(args.positional[0]);
+  if (!args.Value("size").empty()) {
+    uint32_t size = 0;
+    if (!absl::SimpleAtoi(args.Value("size"), &size)) {
+      throw UsageError{"--size takes a number of payload bytes"};
+    }
+    request.set_payload_bytes(size);
+  }
   return Unary<v1::ExplainRequest, v1::Explanation>(
       ctx, &v1::Toolstack::Stub::Explain, request,
       [&](const v1::Explanation& e) {
@@ -76,7 +84,8 @@ int Explain(Context& ctx, const Args& args) {
         }
         out << "verdict: "
             << (e.delivered() ? std::string("delivered")
-                              : absl::StrCat("refused with ", e.error()))
+                              : absl::StrCat("refused with ", e.error(),
+                                             " (", e.decided_by(), " check)"))
             << "\nreason:  " << e.reason() << "\n";
       });
 }
@@ -100,11 +109,14 @@ std::vector<Command> CableCommands() {
        "One line per table entry: sends from FROM go to TO.\n" +
            std::string(kPageSizeHelp),
        {{"page-size"}, {}, 0, 1}, ListCables},
-      {"explain", "DOMAIN:PORT",
+      {"explain", "DOMAIN:PORT [--size N]",
        "where would a send from DOMAIN:PORT go, and would it be allowed",
-       "Answers from live state in sendv's own order (cable, domain, policy, "
-       "ring) without sending.",
-       {{}, {}, 1, 1}, Explain},
+       "Answers with sendv's own decision (the hypervisor runs sendv's checks: "
+       "cable, domain, policy, Argo, ring, size, space) without sending or "
+       "auditing anything.\n"
+       "  --size N  the payload in bytes (default 0): EMSGSIZE if the ring "
+       "can never take it, EAGAIN if it cannot now",
+       {{"size"}, {}, 1, 1}, Explain},
   };
 }
 
