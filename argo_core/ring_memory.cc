@@ -88,7 +88,7 @@ void RingMemory::WritePages(uint32_t offset, const uint8_t* src,
   while (n != 0) {
     const uint32_t in_page = offset & (kPageSize - 1);
     const uint32_t chunk = std::min(n, kPageSize - in_page);
-    std::memcpy(pages_[offset >> kPageShift] + in_page, src, chunk);
+    std::memmove(pages_[offset >> kPageShift] + in_page, src, chunk);
     offset += chunk;
     src += chunk;
     n -= chunk;

@@ -55,9 +55,13 @@ class RingMemory {
   }
   // Copies n bytes to ring byte `offset` (counted from the header's start).
   // REQUIRES: offset + n <= the ring's frames' size.
+  // memmove, not memcpy: a guest may send from a buffer inside its own
+  // ring, and the direct and pages forms write through the very mapping
+  // the source was translated into (found by the hypercall fuzzer). For
+  // non-overlapping ranges glibc's memmove is its memcpy.
   void Write(uint32_t offset, const uint8_t* src, uint32_t n) const {
     if (contiguous_ != nullptr) {
-      std::memcpy(contiguous_ + offset, src, n);
+      std::memmove(contiguous_ + offset, src, n);
     } else {
       WritePages(offset, src, n);
     }
