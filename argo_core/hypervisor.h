@@ -315,9 +315,9 @@ class Hypervisor final : public DomainDirectory {
   // *dst (the live destination domain) and *dst_addr. Returns 0 or the
   // errno of §4 (ECONNREFUSED, ENOSYS).
   // Inline: it is on the implicit send path.
-  int ResolveImplicit(const Domain& currd, xen_argo_port_t src_port,
-                      Domain** dst, xen_argo_addr_t* dst_addr)
-      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int ResolveImplicit(
+      const Domain& currd, xen_argo_port_t src_port, Domain** dst,
+      xen_argo_addr_t* dst_addr) ABSL_SHARED_LOCKS_REQUIRED(l1_mu_) {
     if (implicit_ == nullptr) return -XEN_ECONNREFUSED;
     const ImplicitDestination target =
         implicit_->Resolve(currd.domid, currd.generation, src_port);
