@@ -70,6 +70,16 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
                     "it; the daemon reads no client paths), or use "
                     "policy_text");
   }
+  // A policy file's content sent with a configuration that names none
+  // would be ignored: refuse rather than apply something other than what
+  // the client meant.
+  if (config.policy_case() != Config::kPolicyFile &&
+      !policy_file_text.empty()) {
+    return at.Error(type, "policy_file", -1,
+                    "policy_file: a policy file's content came with a "
+                    "configuration that names no policy_file; it would be "
+                    "ignored");
+  }
   // Fail closed: a blank policy is never "no policy" (the platform's
   // meaning of "" is the permissive default).
   if (config.policy_case() == Config::kPolicyFile &&

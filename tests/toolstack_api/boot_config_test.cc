@@ -178,6 +178,19 @@ TEST_F(BootConfigTest, BlankConfigurationsAndPoliciesFailClosed) {
   EXPECT_EQ(State(), before);
 }
 
+TEST_F(BootConfigTest, PolicyFileContentWithoutAPolicyFileIsRefused) {
+  // The content would be silently ignored: the client meant a policy.
+  const std::string before = State();
+  auto applied = ApplyConfig(*platform_, "domain { name: \"a\" }\n",
+                             "boot.textproto", "types: \"x_t\"\n");
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(applied.status().message().find("names no policy_file"),
+            std::string::npos)
+      << applied.status();
+  EXPECT_EQ(State(), before);
+}
+
 TEST_F(BootConfigTest, ALateFailureRestoresThePolicy) {
   ASSERT_TRUE(platform_->CreateDomain({.name = "existing", .id = 5}).ok());
   ASSERT_TRUE(platform_->Connect({5, 2}, {5, 3}, true).ok());
