@@ -168,53 +168,6 @@ absl::optional<RingSnapshot> Hypervisor::LookupRing(domid_t dst,
   return ring->Snapshot();
 }
 
-SendProbe Hypervisor::ProbeSend(domid_t caller,
-                                const xen_argo_send_addr_t& send_addr,
-                                uint32_t payload) {
-  SendProbe probe;
-  ReadGuard l1(&l1_mu_);
-  Domain* currd = FindDomain(caller);
-  if (currd == nullptr) {
-    probe.xen_errno = XEN_ESRCH;
-    return probe;
-  }
-  probe.decided_by = SendCheck::kEnable;
-  if (int rc = xsm_ ? xsm_->QueryEnable(caller) : 0; rc != 0) {
-    probe.xen_errno = -rc;
-    return probe;
-  }
-  Domain* dst = nullptr;
-  xen_argo_addr_t dst_addr{};
-  int rc = DecideRoute<Decide::kQuery>(*currd, send_addr, &dst, &dst_addr,
-                                       &probe.decided_by);
-  if (dst != nullptr) probe.destination = dst_addr;
-  if (rc != 0) {
-    probe.xen_errno = -rc;
-    return probe;
-  }
-  ReadGuard rings_l2(&dst->rings_l2_mu_);
-  RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd->domid);
-  if (ring == nullptr) {
-    probe.xen_errno = XEN_ECONNREFUSED;
-    return probe;
-  }
-  SpinLockGuard l3(&ring->l3_mu_);
-  probe.ring = ring->Snapshot();
-  // The payload as one iov: sendv refuses an iov over the maximum with
-  // EINVAL (Xen's iov_count).
-  if (payload > kMaxMessageSize) {
-    probe.decided_by = SendCheck::kFits;
-    probe.xen_errno = XEN_EINVAL;
-    return probe;
-  }
-  rc = ring->Admit(payload);
-  probe.decided_by = rc == -XEN_EMSGSIZE ? SendCheck::kFits
-                     : rc == -XEN_EAGAIN ? SendCheck::kSpace
-                                         : SendCheck::kDelivered;
-  probe.xen_errno = -rc;
-  return probe;
-}
-
 int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
   if (message.parts.size() > XEN_ARGO_MAXIOV) return -XEN_EINVAL;
   uint64_t total = 0;

@@ -261,6 +261,11 @@ class Hypervisor final : public DomainDirectory {
   int XsmSend(domid_t src, domid_t dst, bool implicit) {
     return xsm_ ? xsm_->Send(src, dst, implicit) : 0;
   }
+  // The same questions, not audited (ProbeSend).
+  int XsmQueryEnable(domid_t d) { return xsm_ ? xsm_->QueryEnable(d) : 0; }
+  int XsmQuerySend(domid_t src, domid_t dst, bool implicit) {
+    return xsm_ ? xsm_->QuerySend(src, dst, implicit) : 0;
+  }
 
   // The one send decision (sendv's checks up to the ring lookup), made for
   // sendv (kAttempt: audited) and for ProbeSend (not audited). Returns 0
@@ -297,11 +302,9 @@ class Hypervisor final : public DomainDirectory {
       if (*dst == nullptr) return -XEN_ESRCH;
     }
     *check = SendCheck::kPolicy;
-    const int xsm =
-        kMode == Decide::kAttempt
-            ? XsmSend(currd.domid, (*dst)->domid, implicit)
-            : (xsm_ ? xsm_->QuerySend(currd.domid, (*dst)->domid, implicit)
-                    : 0);
+    const int xsm = kMode == Decide::kAttempt
+                        ? XsmSend(currd.domid, (*dst)->domid, implicit)
+                        : XsmQuerySend(currd.domid, (*dst)->domid, implicit);
     if (xsm != 0) return xsm;
     *check = SendCheck::kSenderArgo;
     if (!currd.argo_enabled) return -XEN_ENODEV;

@@ -1,6 +1,7 @@
 // XEN_ARGO_OP_sendv (Xen's do_argo_op sendv case, sendv and iov_count): the
 // hot path. No allocation; L1 and rings_L2 are per-CPU reader locks, so
 // senders to different rings share no written cache line but the ring's.
+// Also ProbeSend, which asks sendv's questions without acting on them.
 #include <cstring>
 
 #include "argo_core/argo_limits.h"
@@ -89,6 +90,55 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
     currd.sent.eagain.fetch_add(1, std::memory_order_relaxed);
   }
   return rc;
+}
+
+SendProbe Hypervisor::ProbeSend(domid_t caller,
+                                const xen_argo_send_addr_t& send_addr,
+                                uint32_t payload) {
+  SendProbe probe;
+  ReadGuard l1(&l1_mu_);
+  Domain* currd = FindDomain(caller);
+  if (currd == nullptr) {
+    probe.xen_errno = XEN_ESRCH;
+    return probe;
+  }
+  probe.decided_by = SendCheck::kEnable;
+  if (int rc = XsmQueryEnable(caller); rc != 0) {
+    probe.xen_errno = -rc;
+    return probe;
+  }
+  Domain* dst = nullptr;
+  xen_argo_addr_t dst_addr{};
+  int rc = DecideRoute<Decide::kQuery>(*currd, send_addr, &dst, &dst_addr,
+                                       &probe.decided_by);
+  if (dst != nullptr) probe.destination = dst_addr;
+  if (rc != 0) {
+    probe.xen_errno = -rc;
+    return probe;
+  }
+  ReadGuard rings_l2(&dst->rings_l2_mu_);
+  RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd->domid);
+  if (ring == nullptr) {
+    probe.xen_errno = XEN_ECONNREFUSED;
+    return probe;
+  }
+  SpinLockGuard l3(&ring->l3_mu_);
+  probe.ring = ring->Snapshot();
+  // The payload as one iov, through sendv's own iov rule.
+  xen_argo_iov_t iov = {};
+  iov.iov_len = payload;
+  uint32_t total = 0;
+  if (rc = IovCount(&iov, 1, &total); rc != 0) {
+    probe.decided_by = SendCheck::kFits;
+    probe.xen_errno = -rc;
+    return probe;
+  }
+  rc = ring->Admit(total);
+  probe.decided_by = rc == -XEN_EMSGSIZE ? SendCheck::kFits
+                     : rc == -XEN_EAGAIN ? SendCheck::kSpace
+                                         : SendCheck::kDelivered;
+  probe.xen_errno = -rc;
+  return probe;
 }
 
 }  // namespace argo

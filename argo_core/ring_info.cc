@@ -64,13 +64,16 @@ int RingInfo::Admit(uint32_t total) const {
   return 0;
 }
 
+int RingInfo::AdmitCountingEagain(uint32_t total) {
+  const int rc = Admit(total);
+  if (rc == -XEN_EAGAIN) ++counters_.eagain;
+  return rc;
+}
+
 int64_t RingInfo::Insert(const xen_argo_addr_t& source, uint32_t message_type,
                          const GuestMemory& sender, const xen_argo_iov_t* iovs,
                          uint32_t niov, uint32_t total) {
-  if (int rc = Admit(total); rc != 0) {
-    if (rc == -XEN_EAGAIN) ++counters_.eagain;
-    return rc;
-  }
+  if (int rc = AdmitCountingEagain(total); rc != 0) return rc;
   // Resolve every source before writing anything, so a bad handle leaves
   // the ring exactly as it was. An empty iov is skipped before its handle
   // is checked (Xen's ringbuf_insert does the same).
@@ -90,10 +93,7 @@ int64_t RingInfo::InsertHost(const xen_argo_addr_t& source,
                              uint32_t message_type,
                              absl::Span<const MessagePart> parts,
                              uint32_t total) {
-  if (int rc = Admit(total); rc != 0) {
-    if (rc == -XEN_EAGAIN) ++counters_.eagain;
-    return rc;
-  }
+  if (int rc = AdmitCountingEagain(total); rc != 0) return rc;
   return WriteMessage(source, message_type, parts.data(),
                       static_cast<uint32_t>(parts.size()), total);
 }

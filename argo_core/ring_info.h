@@ -146,6 +146,9 @@ class RingInfo {
                                                      uint32_t n)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   void PublishTx(uint32_t tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
+  // Admit for an insertion: an EAGAIN is counted against the ring.
+  int AdmitCountingEagain(uint32_t total)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(l3_mu_);
   // Writes an admitted message (header, then the parts) at tx and
   // publishes it. REQUIRES: Admit(total) == 0.
   ABSL_ATTRIBUTE_ALWAYS_INLINE int64_t WriteMessage(

@@ -9,11 +9,9 @@ namespace argo::nesting {
 absl::StatusOr<std::unique_ptr<Level>> Level::Create(LevelOptions options) {
   std::unique_ptr<Level> level(new Level());
   if (options.access_control) {
+    // "" is the engine's own embedded default.
     absl::StatusOr<std::unique_ptr<policy::PolicyEngine>> engine =
-        options.policy_text.empty()
-            ? policy::PolicyEngine::Create()
-            : policy::PolicyEngine::Create(options.policy_text,
-                                           options.policy_name);
+        policy::PolicyEngine::Create(options.policy_text, options.policy_name);
     if (!engine.ok()) return engine.status();
     level->policy_ = *std::move(engine);
   }

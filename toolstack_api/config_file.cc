@@ -27,8 +27,6 @@ absl::Status ReadError(const std::string& path, int error) {
     case EACCES:
     case EPERM:
       return absl::PermissionDeniedError(message);
-    case EISDIR:
-      return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
     default:
       return absl::InvalidArgumentError(message);
   }
