@@ -1,6 +1,6 @@
 // The daemon's side of guest processes (DESIGN §8): accepts on the attach
 // socket, authenticates each guest's Hello through an AttachAuthority,
-// hands over its memory, VIRQ eventfd and doorbell by SCM_RIGHTS, and then
+// hands over its memory, VIRQ pipe and doorbell by SCM_RIGHTS, and then
 // serves every attached guest's hypercalls from one io_uring event loop
 // (liburing), executing them on the hypervisor as that guest's domain.
 //
@@ -29,7 +29,7 @@
 #include "absl/time/time.h"
 #include "argo_core/hypervisor.h"
 #include "transport/attach_authority.h"
-#include "transport/virq_eventfds.h"
+#include "transport/virq_sockets.h"
 
 namespace argo::transport {
 
@@ -56,7 +56,7 @@ class GuestServer {
   // must outlive the server). Everything passed must outlive the server.
   static absl::StatusOr<std::unique_ptr<GuestServer>> Start(
       int listen_fd, Hypervisor* hypervisor, AttachAuthority* authority,
-      VirqEventfds* virqs, GuestServerOptions options);
+      VirqSockets* virqs, GuestServerOptions options);
   // Stops the loop; every attached guest is detached (kEvicted).
   ~GuestServer();
 

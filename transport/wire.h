@@ -8,12 +8,17 @@
 //   then, for the life of the attachment, hypercalls as HypercallFrames:
 //     blocking mode     over the same socket, one frame each way per call
 //     low-latency mode  in a DoorbellPage slot per vCPU (shared memfd),
-//                       with eventfds only to wake a side that went to sleep
+//                       with wake sockets only to wake a side that went to sleep
 //
-// Hypercall data never travels here: frames carry argo_op's cmd and four
-// arguments (guest-physical handles into the guest's own memory) and the
-// answer. Every byte from a guest is hostile: the decoders below check
-// everything and are what the server runs on received bytes (fuzzed).
+// Wake-ups travel through datagram socketpairs, not eventfds: an eventfd
+// is one open file description shared with the guest, which could clear
+// O_NONBLOCK on it and push its counter to the maximum so that the daemon's
+// next write blocks its event loop (and a pipe whose reader exited raises
+// SIGPIPE in the writer). The daemon sends on its own end with
+// MSG_DONTWAIT | MSG_NOSIGNAL: nothing a guest does to its end can block
+// or signal the daemon, and a full buffer means a wake-up is already
+// pending. (DESIGN §8 says "eventfd"; this is a deliberate difference,
+// docs/decisions.md.)
 #ifndef TRANSPORT_WIRE_H_
 #define TRANSPORT_WIRE_H_
 
@@ -51,7 +56,7 @@ struct Hello {
   uint32_t domid;
   char name[kNameBytes];
   char token[kTokenBytes];
-  uint8_t reserved[24];  // zero
+  uint8_t reserved[20];  // zero
 };
 static_assert(sizeof(Hello) == 160);
 
@@ -83,12 +88,13 @@ static_assert(sizeof(Welcome) == 128);
 // Descriptor order in a successful Welcome.
 enum WelcomeFd : int {
   kFdMemory = 0,     // the domain's guest memory (memfd, sealed: no resize)
-  kFdVirq = 1,       // eventfd: VIRQ_ARGO (readable when raised)
+  kFdVirq = 1,       // wake socket: readable when VIRQ_ARGO was raised
   kFdDoorbell = 2,   // low-latency only: the DoorbellPage memfd
-  kFdKick = 3,       // low-latency only: eventfd the guest writes to wake
-                     // a sleeping server
-  kFdAnswer0 = 4,    // low-latency only: one eventfd per vCPU, written
-                     // when an answer is ready for a guest that slept
+  kFdKick = 3,       // low-latency only: wake socket the guest sends on
+                     // to wake a sleeping server
+  kFdAnswer0 = 4,    // low-latency only: one wake socket per vCPU,
+                     // written when an answer is ready for a guest that
+                     // announced its sleep
 };
 inline constexpr int kMaxWelcomeFds = kFdAnswer0 + kMaxVcpus;
 
@@ -111,8 +117,8 @@ static_assert(sizeof(HypercallFrame) == 64);
 // release order; the answer by writing `result`, then `seq` (= the
 // request's seq) with release order. Sleeping is a Dekker handshake on
 // both sides: announce the sleep (server_sleeping / guest_waiting), a
-// sequentially consistent fence, re-check, then block on the eventfd;
-// the other side publishes, fences, and writes the eventfd iff it sees
+// sequentially consistent fence, re-check, then block on the wake socket;
+// the other side publishes, fences, and sends a wake-up iff it sees
 // the announcement. No wake-up is lost; a spurious one is harmless.
 struct alignas(64) DoorbellHeader {
   uint32_t server_sleeping;  // server-written

@@ -10,6 +10,9 @@
 #define XEN_EPERM 1
 #define XEN_ENOENT 2
 #define XEN_ESRCH 3
+/* Never returned by the hypervisor: the guest transport's "the daemon is
+ * gone, the call did not run" (guest/attachment.h). */
+#define XEN_EIO 5
 #define XEN_EAGAIN 11
 #define XEN_ENOMEM 12
 #define XEN_EACCES 13

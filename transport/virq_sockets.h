@@ -1,16 +1,16 @@
-// VIRQ_ARGO delivered to attached guest processes: one eventfd per
-// attached domain, written (counter += 1) when the hypervisor raises the
+// VIRQ_ARGO delivered to attached guest processes: the daemon's end of one
+// wake socket (wire.h) per attached domain, sent one byte when the hypervisor raises the
 // VIRQ. Domains with no process attached drop their VIRQs, as a Xen
 // domain with no handler bound would.
 //
-// A fresh eventfd per attachment: a process that detached keeps no way to
+// A fresh wake socket per attachment: a process that detached keeps no way to
 // see (or steal) the VIRQs of the next one.
 //
 // Thread safety: RaiseVirq runs on hypercall paths concurrently with
 // Install/Remove on the server's loop; a per-domain spin lock keeps a
 // write from racing the close of the same descriptor.
-#ifndef TRANSPORT_VIRQ_EVENTFDS_H_
-#define TRANSPORT_VIRQ_EVENTFDS_H_
+#ifndef TRANSPORT_VIRQ_SOCKETS_H_
+#define TRANSPORT_VIRQ_SOCKETS_H_
 
 #include <array>
 #include <memory>
@@ -21,14 +21,14 @@
 
 namespace argo::transport {
 
-class VirqEventfds final : public VirqNotifier {
+class VirqSockets final : public VirqNotifier {
  public:
-  VirqEventfds();
-  ~VirqEventfds() override;  // closes what is still installed
+  VirqSockets();
+  ~VirqSockets() override;  // closes what is still installed
 
-  // RaiseVirq writes `eventfd` for `domid` from now on; takes ownership
+  // RaiseVirq sends on `wake_socket` for `domid` from now on; takes ownership
   // (a previous one is closed). REQUIRES: domid < DOMID_FIRST_RESERVED.
-  void Install(domid_t domid, int eventfd);
+  void Install(domid_t domid, int wake_socket);
   // Stops and closes; a no-op if none.
   void Remove(domid_t domid);
 
@@ -45,4 +45,4 @@ class VirqEventfds final : public VirqNotifier {
 
 }  // namespace argo::transport
 
-#endif  // TRANSPORT_VIRQ_EVENTFDS_H_
+#endif  // TRANSPORT_VIRQ_SOCKETS_H_

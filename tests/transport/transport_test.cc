@@ -1,0 +1,143 @@
+// The guest transport end to end inside one process: a real attach socket,
+// the io_uring server and guest attachments in both modes, over a real
+// hypervisor. (Cross-process behaviour: tests/transport/guest_process_test.)
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "argo_core/guest/argo_guest.h"
+#include "argo_core/hypervisor.h"
+#include "argo_core/public/xen_errno.h"
+#include "gtest/gtest.h"
+#include "tests/testing/transport_harness.h"
+#include "transport/virq_sockets.h"
+#include "transport/wire.h"
+
+namespace argo::testing {
+namespace {
+
+using transport::Mode;
+
+constexpr domid_t kA = 1;
+constexpr domid_t kB = 2;
+
+class TransportTest : public ::testing::TestWithParam<Mode> {
+ protected:
+  void SetUp() override {
+    hv_ = std::make_unique<Hypervisor>(HypervisorOptions{}, &virqs_, nullptr);
+    for (domid_t d : {kA, kB}) {
+      ASSERT_TRUE(hv_->CreateDomain(d, DomainConfig{512, true}).ok());
+    }
+    auto harness = TransportHarness::Start(hv_.get(), &virqs_);
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+  }
+  void TearDown() override {
+    harness_.reset();
+    hv_.reset();
+  }
+
+  std::unique_ptr<guest::Attachment> MustAttach(domid_t d) {
+    auto a = harness_->Attach(d, GetParam());
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? *std::move(a) : nullptr;
+  }
+  std::unique_ptr<ArgoGuest> GuestOn(guest::Attachment& a) {
+    auto g = ArgoGuest::Create(a.port(), a.memory(), a.domid());
+    EXPECT_TRUE(g.ok()) << g.status();
+    return g.ok() ? *std::move(g) : nullptr;
+  }
+
+  transport::VirqSockets virqs_;
+  std::unique_ptr<Hypervisor> hv_;
+  std::unique_ptr<TransportHarness> harness_;
+};
+
+TEST_P(TransportTest, MessageTravelsBetweenAttachedGuestsWithVirq) {
+  auto a = MustAttach(kA);
+  auto b = MustAttach(kB);
+  ASSERT_TRUE(a && b);
+  auto ga = GuestOn(*a);
+  auto gb = GuestOn(*b);
+  auto ring = ga->RegisterRing(10, kB, 4096);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  const std::string text = "hello over the transport";
+  auto sent = gb->Send(7, xen_argo_addr_t{10, kA, 0},
+                       absl::Span<const uint8_t>(
+                           reinterpret_cast<const uint8_t*>(text.data()),
+                           text.size()),
+                       3);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(*sent, text.size());
+  auto raised = a->WaitVirq(absl::Seconds(10));
+  ASSERT_TRUE(raised.ok());
+  EXPECT_TRUE(*raised);
+  auto msg = (*ring)->Read();
+  ASSERT_TRUE(msg.ok() && msg->has_value());
+  EXPECT_EQ((*msg)->source.domain_id, kB);
+  EXPECT_EQ((*msg)->source.aport, 7u);
+  EXPECT_EQ(std::string((*msg)->payload.begin(), (*msg)->payload.end()), text);
+  // Nothing more: the VIRQ was consumed.
+  auto again = a->WaitVirq(absl::ZeroDuration());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+}
+
+TEST_P(TransportTest, ErrnoMatchesInProcess) {
+  auto a = MustAttach(kA);
+  ASSERT_TRUE(a);
+  // An unknown op, a bad handle, a NULL notify: the hypervisor's answers.
+  EXPECT_EQ(a->port()->ArgoOp(99, 0, 0, 0, 0), -XEN_EOPNOTSUPP);
+  EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_register_ring, 1ull << 40, 0, 0, 0),
+            hv_->ArgoOp(kA, XEN_ARGO_OP_register_ring, 1ull << 40, 0, 0, 0));
+  EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_notify, 0, 0, 0, 0), 0);
+}
+
+TEST_P(TransportTest, RefusalsChangeNothing) {
+  auto options = harness_->OptionsFor(kA, GetParam());
+  options.token = "abad";
+  auto bad = guest::Attachment::Attach(options);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kPermissionDenied);
+  options = harness_->OptionsFor(77, GetParam());
+  auto unknown = guest::Attachment::Attach(options);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  auto first = MustAttach(kA);
+  auto second = harness_->Attach(kA, GetParam());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(harness_->authority().crashes(), 0);
+  EXPECT_EQ(harness_->server().attached_count(), 1u);
+}
+
+TEST_P(TransportTest, DetachIsACrashAndReattachWorks) {
+  auto a = MustAttach(kA);
+  auto ga = GuestOn(*a);
+  ASSERT_TRUE(ga->RegisterRing(10, kB, 4096).ok());
+  EXPECT_EQ(hv_->ListRings().size(), 1u);
+  ga.reset();
+  a.reset();  // the socket closes
+  for (int i = 0; i < 2000 && harness_->authority().crashes() == 0; ++i) {
+    usleep(1000);
+  }
+  EXPECT_EQ(harness_->authority().crashes(), 1);
+  EXPECT_EQ(hv_->ListRings().size(), 0u);
+  auto again = MustAttach(kA);
+  ASSERT_TRUE(again);
+  auto g = GuestOn(*again);
+  EXPECT_TRUE(g->RegisterRing(10, kB, 4096).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, TransportTest,
+                         ::testing::Values(Mode::kBlocking, Mode::kLowLatency),
+                         [](const auto& info) {
+                           return info.param == Mode::kBlocking
+                                      ? std::string("Blocking")
+                                      : std::string("LowLatency");
+                         });
+
+}  // namespace
+}  // namespace argo::testing

@@ -1,0 +1,732 @@
+#include "transport/guest_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "argo_core/mutex.h"
+#include "argo_core/public/xen_errno.h"
+#include "transport/fd_passing.h"
+
+namespace argo::transport {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What a completion is for: the low byte of its user_data (the rest is
+// the connection's id; 0 is the server itself).
+enum OpKind : uint8_t {
+  kAccept = 1,
+  kRecv = 2,     // a Hello, a frame (blocking), or a hang-up (low-latency)
+  kSend = 3,     // an answer frame (blocking)
+  kTimeout = 4,  // the Hello's linked timeout
+  kKick = 5,     // a low-latency guest's wake socket
+  kWake = 6,     // the server's own command eventfd
+  kAcceptRetry = 7,  // a pause before accepting again after a failure
+};
+
+constexpr uint64_t Tag(uint64_t conn_id, OpKind kind) {
+  return (conn_id << 8) | kind;
+}
+
+// A wake-up channel (wire.h): a datagram socketpair, `local` kept by the
+// daemon, `remote` handed to the guest.
+struct WakeChannel {
+  int local = -1;
+  int remote = -1;
+};
+
+absl::StatusOr<WakeChannel> MakeWakeChannel() {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) !=
+      0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("socketpair: ", strerror(errno)));
+  }
+  return WakeChannel{fds[0], fds[1]};
+}
+
+// One byte on the daemon's end; never blocks or raises SIGPIPE.
+void Wake(int local) {
+  const char one = 1;
+  [[maybe_unused]] ssize_t n =
+      send(local, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void CloseFd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+// A fresh, sealed, zeroed doorbell page.
+absl::StatusOr<int> MakeDoorbellMemfd() {
+  const int fd = memfd_create("argo-doorbell", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("memfd_create: ", strerror(errno)));
+  }
+  if (ftruncate(fd, kDoorbellBytes) != 0 ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    const int saved = errno;
+    close(fd);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("doorbell memfd: ", strerror(saved)));
+  }
+  return fd;
+}
+
+template <typename T>
+T LoadAcquire(const T* p) {
+  return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+template <typename T>
+void StoreRelease(T* p, T v) {
+  __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+template <typename T>
+T LoadRelaxed(const T* p) {
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+template <typename T>
+void StoreRelaxed(T* p, T v) {
+  __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+// One accepted connection, from accept to its last completion. Its buffers
+// are the kernel's while an operation is in flight: a connection is freed
+// only when closing and `inflight` is zero.
+struct Conn {
+  enum State { kHello, kAttached, kClosing };
+
+  uint64_t id = 0;
+  int sock = -1;
+  pid_t pid = 0;
+  State state = kHello;
+  int inflight = 0;
+
+  Mode mode = Mode::kBlocking;
+  uint32_t vcpus = 1;
+  domid_t domid = DOMID_INVALID;
+  std::shared_ptr<GuestMemory> memory;
+
+  // One datagram more than the largest message: a longer one shows as a
+  // wrong size instead of passing truncated.
+  alignas(8) uint8_t rx[sizeof(Hello) + 1];
+  HypercallFrame tx{};
+  __kernel_timespec hello_timeout{};
+
+  // Low-latency mode.
+  DoorbellPage* doorbell = nullptr;
+  int doorbell_fd = -1;
+  WakeChannel kick;  // the guest sends, the loop reads
+  uint8_t kick_buf[64];
+  WakeChannel answer[kMaxVcpus];
+  uint32_t served_seq[kMaxVcpus] = {};
+
+  WakeChannel virq;  // local goes to VirqSockets
+};
+
+class GuestServer::Loop {
+ public:
+  Loop(int listen_fd, Hypervisor* hypervisor, AttachAuthority* authority,
+       VirqSockets* virqs, GuestServerOptions options)
+      : listen_fd_(listen_fd),
+        hypervisor_(hypervisor),
+        authority_(authority),
+        virqs_(virqs),
+        options_(std::move(options)),
+        spin_budget_(ToNanos(options_.min_server_spin)) {}
+
+  ~Loop() {
+    if (thread_.joinable()) {
+      Command stop{Command::kStop, 0};
+      Post(stop);
+      thread_.join();
+    }
+    if (ring_ready_) io_uring_queue_exit(&ring_);
+    CloseFd(wake_fd_);
+  }
+
+  absl::Status Init() {
+    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("eventfd: ", strerror(errno)));
+    }
+    const int rc = io_uring_queue_init(512, &ring_, 0);
+    if (rc < 0) {
+      return absl::UnavailableError(
+          absl::StrCat("io_uring_queue_init: ", strerror(-rc)));
+    }
+    ring_ready_ = true;
+    thread_ = std::thread([this] { Run(); });
+    return absl::OkStatus();
+  }
+
+  void Evict(domid_t domid) {
+    Command evict{Command::kEvict, domid};
+    Post(evict);
+  }
+
+  uint32_t attached_count() const {
+    return attached_count_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct Command {
+    enum Kind { kEvict, kStop } kind;
+    domid_t domid;
+    bool done = false;
+  };
+
+  static int64_t ToNanos(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
+
+  // Hands `command` to the loop and waits until it has run.
+  void Post(Command& command) {
+    MutexLock l(&commands_mu_);
+    commands_.push_back(&command);
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+    while (!command.done) commands_cv_.wait(commands_mu_);
+  }
+
+  // ---- Submission helpers: every SQE counts against its connection. -----
+
+  io_uring_sqe* Sqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    while (sqe == nullptr) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+  }
+
+  void ArmAccept() {
+    io_uring_sqe* sqe = Sqe();
+    io_uring_prep_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, Tag(0, kAccept));
+  }
+
+  void ArmWake() {
+    io_uring_sqe* sqe = Sqe();
+    io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
+    io_uring_sqe_set_data64(sqe, Tag(0, kWake));
+  }
+
+  void ArmRecv(Conn& c, bool with_timeout) {
+    io_uring_sqe* sqe = Sqe();
+    io_uring_prep_recv(sqe, c.sock, c.rx, sizeof(c.rx), 0);
+    io_uring_sqe_set_data64(sqe, Tag(c.id, kRecv));
+    ++c.inflight;
+    if (!with_timeout) return;
+    sqe->flags |= IOSQE_IO_LINK;
+    c.hello_timeout.tv_sec = absl::ToInt64Seconds(options_.hello_timeout);
+    c.hello_timeout.tv_nsec =
+        ToNanos(options_.hello_timeout) % 1'000'000'000;
+    io_uring_sqe* timeout = Sqe();
+    io_uring_prep_link_timeout(timeout, &c.hello_timeout, 0);
+    io_uring_sqe_set_data64(timeout, Tag(c.id, kTimeout));
+    ++c.inflight;
+  }
+
+  // The answer, then (linked: only after it is out) the next receive, so
+  // the answer buffer is never rewritten while the kernel may read it.
+  void ArmSendThenRecv(Conn& c) {
+    io_uring_sqe* sqe = Sqe();
+    io_uring_prep_send(sqe, c.sock, &c.tx, sizeof(c.tx), MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, Tag(c.id, kSend));
+    sqe->flags |= IOSQE_IO_LINK;
+    ++c.inflight;
+    io_uring_sqe* recv = Sqe();
+    io_uring_prep_recv(recv, c.sock, c.rx, sizeof(c.rx), 0);
+    io_uring_sqe_set_data64(recv, Tag(c.id, kRecv));
+    ++c.inflight;
+  }
+
+  void ArmKick(Conn& c) {
+    io_uring_sqe* sqe = Sqe();
+    io_uring_prep_recv(sqe, c.kick.local, c.kick_buf, sizeof(c.kick_buf), 0);
+    io_uring_sqe_set_data64(sqe, Tag(c.id, kKick));
+    ++c.inflight;
+  }
+
+  // ---- The loop ------------------------------------------------------------
+
+  void Run() {
+    ArmAccept();
+    ArmWake();
+    io_uring_submit(&ring_);
+    Clock::time_point last_work = Clock::now();
+    while (!stopping_) {
+      bool worked = ReapCompletions();
+      worked |= ServeDoorbells();
+      if (worked) {
+        // Work found while polling: the poll paid off, poll longer.
+        if (polling_) {
+          spin_budget_ =
+              std::min(spin_budget_ * 2, ToNanos(options_.max_server_spin));
+        }
+        polling_ = false;
+        last_work = Clock::now();
+        continue;
+      }
+      if (!low_latency_.empty()) {
+        const int64_t idle =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                Clock::now() - last_work)
+                .count();
+        if (idle < spin_budget_) {
+          if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+          polling_ = true;
+          CpuRelax();
+          continue;
+        }
+        if (polling_) {
+          spin_budget_ =
+              std::max(spin_budget_ / 2, ToNanos(options_.min_server_spin));
+        }
+      }
+      polling_ = false;
+      if (AnnounceSleep()) {
+        io_uring_submit_and_wait(&ring_, 1);
+      } else {
+        io_uring_submit(&ring_);
+      }
+      EndSleep();
+      last_work = Clock::now();
+    }
+    Shutdown();
+  }
+
+  bool ReapCompletions() {
+    unsigned head;
+    unsigned count = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      const uint64_t data = cqe->user_data;
+      const int res = cqe->res;
+      ++count;
+      Complete(data >> 8, static_cast<OpKind>(data & 0xff), res);
+    }
+    io_uring_cq_advance(&ring_, count);
+    return count > 0;
+  }
+
+  void Complete(uint64_t conn_id, OpKind kind, int res) {
+    if (conn_id == 0) {
+      if (kind == kAccept) return Accepted(res);
+      if (kind == kWake) return RunCommands();
+      if (kind == kAcceptRetry) return ArmAccept();
+      return;
+    }
+    auto it = conns_.find(conn_id);
+    if (it == conns_.end()) return;
+    Conn& c = *it->second;
+    --c.inflight;
+    if (c.state == Conn::kClosing) {
+      MaybeFree(c);
+      return;
+    }
+    switch (kind) {
+      case kRecv:
+        return Received(c, res);
+      case kSend:
+        if (res != static_cast<int>(sizeof(HypercallFrame)) &&
+            res != -ECANCELED) {
+          Close(c, DetachReason::kClosed, "the answer could not be sent");
+        }
+        return;
+      case kKick:
+        if (res <= 0 && res != -EAGAIN && res != -EINTR) {
+          Close(c, DetachReason::kClosed, "wake socket failed");
+          return;
+        }
+        ArmKick(c);  // the doorbells are scanned every pass anyway
+        return;
+      case kTimeout:
+      default:
+        return;  // the Hello's receive reports the timeout as -ECANCELED
+    }
+  }
+
+  void Received(Conn& c, int res) {
+    if (res == -ECANCELED && c.state == Conn::kHello) {
+      return Refuse(c, kAttachBadHello, "no hello within the time allowed");
+    }
+    if (res == -ECANCELED) return;  // a linked receive after a failed send
+    if (res <= 0) {
+      return Close(c, DetachReason::kClosed,
+                   res == 0 ? "socket closed" : strerror(-res));
+    }
+    const absl::Span<const uint8_t> bytes(c.rx, static_cast<size_t>(res));
+    if (c.state == Conn::kHello) return OnHello(c, bytes);
+    if (c.mode == Mode::kLowLatency) {
+      return Close(c, DetachReason::kProtocolError,
+                   "a low-latency guest sent a frame on its socket");
+    }
+    if (bytes.size() != sizeof(HypercallFrame)) {
+      return Close(c, DetachReason::kProtocolError,
+                   absl::StrCat("a ", bytes.size(), "-byte frame"));
+    }
+    c.tx = Execute(c, bytes, /*vcpu=*/0);
+    ArmSendThenRecv(c);
+  }
+
+  // Decodes and runs one frame, which arrived on `vcpu`'s channel, as the
+  // connection's domain. A frame of the right size that does not decode,
+  // or names another vcpu, is answered -EINVAL (the guest's transport
+  // library is broken; the guest can see it).
+  HypercallFrame Execute(Conn& c, absl::Span<const uint8_t> bytes,
+                         uint32_t vcpu) {
+    absl::StatusOr<HypercallRequest> request = DecodeFrame(bytes, c.vcpus - 1);
+    if (!request.ok() || request->vcpu != vcpu) {
+      HypercallRequest echo{};
+      std::memcpy(&echo.seq, bytes.data() + offsetof(HypercallFrame, seq),
+                  sizeof(echo.seq));
+      ++malformed_frames_;
+      return AnswerFrame(echo, -XEN_EINVAL);
+    }
+    const int64_t result = hypervisor_->ArgoOp(
+        c.domid, request->cmd, request->arg[0], request->arg[1],
+        request->arg[2], request->arg[3]);
+    return AnswerFrame(*request, result);
+  }
+
+  // ---- Accept and attach ----------------------------------------------------
+
+  void Accepted(int fd) {
+    if (fd < 0) {
+      // Out of descriptors or the like: the waiting connection would fail
+      // the next accept at once, so pause before trying again instead of
+      // spinning.
+      if (stopping_) return;
+      io_uring_sqe* sqe = Sqe();
+      io_uring_prep_timeout(sqe, &accept_retry_, 0, 0);
+      io_uring_sqe_set_data64(sqe, Tag(0, kAcceptRetry));
+      return;
+    }
+    ArmAccept();
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        !Allowed(cred.uid) || pending_ >= options_.max_pending) {
+      close(fd);
+      return;
+    }
+    auto conn = std::make_unique<Conn>();
+    conn->id = next_id_++;
+    conn->sock = fd;
+    conn->pid = cred.pid;
+    Conn& c = *conn;
+    conns_.emplace(c.id, std::move(conn));
+    ++pending_;
+    ArmRecv(c, /*with_timeout=*/true);
+  }
+
+  bool Allowed(uid_t uid) const {
+    if (uid == geteuid()) return true;
+    return std::find(options_.allowed_uids.begin(), options_.allowed_uids.end(),
+                     uid) != options_.allowed_uids.end();
+  }
+
+  void OnHello(Conn& c, absl::Span<const uint8_t> bytes) {
+    absl::StatusOr<AttachRequest> request = DecodeHello(bytes);
+    if (!request.ok()) {
+      return Refuse(c, kAttachBadHello, request.status().message());
+    }
+    if (attached_count() >= options_.max_guests) {
+      return Refuse(c, kAttachUnavailable, "the daemon serves its maximum of guests");
+    }
+    absl::StatusOr<AttachGrant> grant = authority_->Attach(*request, c.pid);
+    if (!grant.ok()) {
+      return Refuse(c, AttachErrorFor(grant.status()), grant.status().message());
+    }
+    c.domid = grant->domid;
+    c.memory = std::move(grant->memory);
+    c.mode = request->mode;
+    c.vcpus = request->vcpus;
+    absl::Status ready = PrepareChannels(c);
+    std::vector<int> fds;
+    if (ready.ok()) {
+      fds = {c.memory->fd(), c.virq.remote};
+      if (c.mode == Mode::kLowLatency) {
+        fds.push_back(c.doorbell_fd);
+        fds.push_back(c.kick.remote);
+        for (uint32_t v = 0; v < c.vcpus; ++v) fds.push_back(c.answer[v].remote);
+      }
+      Welcome welcome = MakeWelcome(kAttachOk, "");
+      welcome.domid = c.domid;
+      welcome.memory_frames = c.memory->nframes();
+      welcome.mode = static_cast<uint8_t>(c.mode);
+      welcome.vcpus = static_cast<uint8_t>(c.vcpus);
+      welcome.fd_count = static_cast<uint16_t>(fds.size());
+      ready = SendWithFds(
+          c.sock, {reinterpret_cast<const uint8_t*>(&welcome), sizeof(welcome)},
+          fds);
+    }
+    --pending_;
+    c.state = Conn::kAttached;
+    ++attached_count_;
+    by_domain_[c.domid] = &c;
+    if (!ready.ok()) {
+      // The authority already counts it attached: detach the normal way
+      // (the guest never ran, so its crash reset is a no-op).
+      return Close(c, DetachReason::kClosed, ready.message());
+    }
+    // The guest's copies are its own now; ours of its ends go.
+    CloseFd(c.virq.remote);
+    CloseFd(c.kick.remote);
+    for (uint32_t v = 0; v < c.vcpus; ++v) CloseFd(c.answer[v].remote);
+    virqs_->Install(c.domid, c.virq.local);
+    c.virq.local = -1;  // VirqSockets owns it
+    if (c.mode == Mode::kLowLatency) {
+      low_latency_.push_back(&c);
+      ArmKick(c);
+    }
+    ArmRecv(c, /*with_timeout=*/false);
+  }
+
+  absl::Status PrepareChannels(Conn& c) {
+    absl::StatusOr<WakeChannel> virq = MakeWakeChannel();
+    if (!virq.ok()) return virq.status();
+    c.virq = *virq;
+    if (c.mode != Mode::kLowLatency) return absl::OkStatus();
+    absl::StatusOr<int> memfd = MakeDoorbellMemfd();
+    if (!memfd.ok()) return memfd.status();
+    c.doorbell_fd = *memfd;
+    void* page = mmap(nullptr, kDoorbellBytes, PROT_READ | PROT_WRITE,
+                      MAP_SHARED, c.doorbell_fd, 0);
+    if (page == MAP_FAILED) {
+      return absl::ResourceExhaustedError("cannot map the doorbell page");
+    }
+    c.doorbell = static_cast<DoorbellPage*>(page);
+    c.doorbell->header.vcpus = c.vcpus;
+    absl::StatusOr<WakeChannel> kick = MakeWakeChannel();
+    if (!kick.ok()) return kick.status();
+    c.kick = *kick;
+    for (uint32_t v = 0; v < c.vcpus; ++v) {
+      absl::StatusOr<WakeChannel> answer = MakeWakeChannel();
+      if (!answer.ok()) return answer.status();
+      c.answer[v] = *answer;
+    }
+    return absl::OkStatus();
+  }
+
+  static Welcome MakeWelcome(AttachError error, absl::string_view message) {
+    Welcome welcome{};
+    welcome.magic = kWelcomeMagic;
+    welcome.version = kProtocolVersion;
+    welcome.error = error;
+    const size_t n = std::min(message.size(), sizeof(welcome.message) - 1);
+    std::memcpy(welcome.message, message.data(), n);
+    return welcome;
+  }
+
+  // A refused attach: the reason, then the connection goes. Nothing was
+  // recorded anywhere.
+  void Refuse(Conn& c, AttachError error, absl::string_view message) {
+    const Welcome welcome = MakeWelcome(error, message);
+    (void)SendWithFds(
+        c.sock, {reinterpret_cast<const uint8_t*>(&welcome), sizeof(welcome)},
+        {});
+    Close(c, DetachReason::kClosed, message);
+  }
+
+  // ---- Low-latency doorbells ---------------------------------------------
+
+  // One request per slot per guest per pass (round-robin fairness).
+  bool ServeDoorbells() {
+    bool served = false;
+    for (size_t i = 0; i < low_latency_.size(); ++i) {
+      Conn& c = *low_latency_[i];
+      for (uint32_t v = 0; v < c.vcpus; ++v) {
+        DoorbellSlot& slot = c.doorbell->slot[v];
+        const uint32_t seq = LoadAcquire(&slot.request.seq);
+        if (seq == c.served_seq[v]) continue;
+        // One snapshot: the guest may rewrite the slot while we decode.
+        alignas(8) uint8_t bytes[sizeof(HypercallFrame)];
+        std::memcpy(bytes, &slot.request, sizeof(bytes));
+        std::memcpy(bytes + offsetof(HypercallFrame, seq), &seq, sizeof(seq));
+        const HypercallFrame answer = Execute(c, bytes, v);
+        StoreRelaxed(&slot.answer.result, answer.result);
+        StoreRelease(&slot.answer.seq, seq);
+        c.served_seq[v] = seq;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (LoadRelaxed(&slot.wait.guest_waiting) != 0) Wake(c.answer[v].local);
+        served = true;
+      }
+    }
+    return served;
+  }
+
+  // Tells every low-latency guest the loop is about to sleep; false (and
+  // no sleep) if a request arrived meanwhile.
+  bool AnnounceSleep() {
+    for (Conn* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 1u);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (Conn* c : low_latency_) {
+      for (uint32_t v = 0; v < c->vcpus; ++v) {
+        if (LoadRelaxed(&c->doorbell->slot[v].request.seq) != c->served_seq[v]) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  void EndSleep() {
+    for (Conn* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 0u);
+  }
+
+  // ---- Detach ------------------------------------------------------------
+
+  // Ends the connection: the authority hears of an attached one at once
+  // (no hypercall of it runs after this); its descriptors and buffers go
+  // once the kernel has returned every operation on them.
+  void Close(Conn& c, DetachReason reason, absl::string_view detail) {
+    if (c.state == Conn::kClosing) return;
+    if (c.state == Conn::kHello) --pending_;
+    if (c.state == Conn::kAttached) {
+      virqs_->Remove(c.domid);
+      by_domain_.erase(c.domid);
+      low_latency_.erase(
+          std::remove(low_latency_.begin(), low_latency_.end(), &c),
+          low_latency_.end());
+      --attached_count_;
+      authority_->Detached(c.domid, c.pid, reason, detail);
+    }
+    c.state = Conn::kClosing;
+    // Completes the receive (0) and any send (error) in flight...
+    shutdown(c.sock, SHUT_RDWR);
+    // ...and the wake socket's receive.
+    if (c.kick.local >= 0) {
+      io_uring_sqe* sqe = Sqe();
+      io_uring_prep_cancel64(sqe, Tag(c.id, kKick), 0);
+      io_uring_sqe_set_data64(sqe, Tag(0, kTimeout));  // ignored
+    }
+    MaybeFree(c);
+  }
+
+  void MaybeFree(Conn& c) {
+    if (c.state != Conn::kClosing || c.inflight > 0) return;
+    CloseFd(c.sock);
+    for (WakeChannel* w : {&c.virq, &c.kick}) {
+      CloseFd(w->local);
+      CloseFd(w->remote);
+    }
+    for (WakeChannel& w : c.answer) {
+      CloseFd(w.local);
+      CloseFd(w.remote);
+    }
+    if (c.doorbell != nullptr) munmap(c.doorbell, kDoorbellBytes);
+    CloseFd(c.doorbell_fd);
+    conns_.erase(c.id);  // destroys c
+  }
+
+  // ---- Commands from other threads ---------------------------------------
+
+  void RunCommands() {
+    std::deque<Command*> commands;
+    {
+      MutexLock l(&commands_mu_);
+      commands.swap(commands_);
+    }
+    for (Command* command : commands) {
+      if (command->kind == Command::kStop) {
+        stopping_ = true;
+      } else {
+        auto it = by_domain_.find(command->domid);
+        if (it != by_domain_.end()) {
+          Close(*it->second, DetachReason::kEvicted, "evicted by the toolstack");
+        }
+      }
+    }
+    // Acknowledge only after the closes: no hypercall of an evicted guest
+    // runs after Evict returns.
+    MutexLock l(&commands_mu_);
+    for (Command* command : commands) command->done = true;
+    commands_cv_.notify_all();
+    if (!stopping_) ArmWake();
+  }
+
+  // Detaches everyone and waits for the kernel to hand back every buffer.
+  void Shutdown() {
+    std::vector<Conn*> all;
+    for (auto& [id, conn] : conns_) all.push_back(conn.get());
+    for (Conn* c : all) Close(*c, DetachReason::kEvicted, "the daemon is stopping");
+    io_uring_prep_cancel_fd(Sqe(), listen_fd_, 0);
+    io_uring_submit(&ring_);
+    while (!conns_.empty()) {
+      io_uring_submit_and_wait(&ring_, 1);
+      ReapCompletions();
+    }
+  }
+
+  static void CpuRelax() { __builtin_ia32_pause(); }
+
+  const int listen_fd_;
+  Hypervisor* const hypervisor_;
+  AttachAuthority* const authority_;
+  VirqSockets* const virqs_;
+  const GuestServerOptions options_;
+
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  int wake_fd_ = -1;
+  uint64_t wake_buf_ = 0;
+  __kernel_timespec accept_retry_{0, 100'000'000};
+  std::thread thread_;
+
+  Mutex commands_mu_;
+  std::condition_variable_any commands_cv_;
+  std::deque<Command*> commands_ ABSL_GUARDED_BY(commands_mu_);
+
+  // Loop-thread state.
+  bool stopping_ = false;
+  bool polling_ = false;
+  int64_t spin_budget_;
+  uint64_t next_id_ = 1;
+  uint32_t pending_ = 0;
+  uint64_t malformed_frames_ = 0;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  absl::flat_hash_map<domid_t, Conn*> by_domain_;
+  std::vector<Conn*> low_latency_;
+  std::atomic<uint32_t> attached_count_{0};
+};
+
+absl::StatusOr<std::unique_ptr<GuestServer>> GuestServer::Start(
+    int listen_fd, Hypervisor* hypervisor, AttachAuthority* authority,
+    VirqSockets* virqs, GuestServerOptions options) {
+  auto loop = std::make_unique<Loop>(listen_fd, hypervisor, authority, virqs,
+                                     std::move(options));
+  absl::Status started = loop->Init();
+  if (!started.ok()) return started;
+  return std::unique_ptr<GuestServer>(new GuestServer(std::move(loop)));
+}
+
+GuestServer::GuestServer(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
+GuestServer::~GuestServer() = default;
+
+void GuestServer::Evict(domid_t domid) { loop_->Evict(domid); }
+
+uint32_t GuestServer::attached_count() const {
+  return loop_->attached_count();
+}
+
+}  // namespace argo::transport
