@@ -167,7 +167,7 @@ struct HypercallRequest {
 };
 
 // InvalidArgument for a wrong size, magic or non-zero reserved field. The
-// cmd is not checked here: the hypervisor answers an unknown one ENOSYS,
+// cmd is not checked here: the hypervisor answers an unknown one EOPNOTSUPP,
 // as Xen does. `max_vcpu` bounds the vcpu field.
 absl::StatusOr<HypercallRequest> DecodeFrame(absl::Span<const uint8_t> bytes,
                                              uint32_t max_vcpu);
