@@ -38,6 +38,16 @@ TARGETS = [
      "an implicit send with 1,000,000 table entries against 10"),
     ("sendv_implicit_64B_over_cpuid", "<=", 0.01,
      "a 64-byte implicit sendv costs at most 1/100 of a CPUID exit"),
+    ("xproc_sendv_rtt_spin_over_cpuid", "<=", 0.25,
+     "a hypercall from another process (low-latency) is well under a trap"),
+    ("xproc_sendv_rtt_spin_over_pingpong", "<=", 3,
+     "... and a few cache-line round trips"),
+    ("xproc_sendv_rtt_block_over_eventfd_rtt", "<=", 1.3,
+     "blocking mode costs one round of kernel wake-ups"),
+    ("xproc_stream_64B_msgs_per_s_over_inproc", ">=", 0.3,
+     "a one-way 64-byte stream between processes vs in-process sendv"),
+    ("idle_cpu_percent", "<=", 1,
+     "the daemon with 8 attached idle guests burns no CPU"),
 ]
 
 SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
@@ -123,7 +133,36 @@ def compute(fastest):
         "grpc_connect_rtt_over_cpuid":
             ns(get("BM_GrpcConnectDisconnect/real_time"), "real_time") / cpuid,
     })
+    ratios.update(xproc_ratios(fastest, get, cpuid, baselines, sendv))
     return baselines, ratios, sendv
+
+
+def xproc_ratios(fastest, get, cpuid, baselines, sendv):
+    """The cross-process figures (bench/xproc_benchmark.cc)."""
+    def wall(name):
+        return ns(get(name), "real_time")
+
+    spin = wall("BM_XprocSendvRtt/mode:2/real_time")
+    block = wall("BM_XprocSendvRtt/mode:1/real_time")
+    eventfd = wall("BM_EventfdRtt/real_time")
+    baselines["eventfd_rtt_2proc_ns"] = eventfd
+    stream = get("BM_XprocStream/real_time")["items_per_second"]
+    inproc = 1e9 / sendv[(64, 1)]
+    idle = [b for name, b in fastest.items()
+            if name.startswith("BM_IdleDaemonCpu")]
+    if not idle:
+        sys.exit("bench_report: no result for BM_IdleDaemonCpu")
+    return {
+        "xproc_sendv_rtt_spin_over_cpuid": spin / cpuid,
+        "xproc_sendv_rtt_spin_over_pingpong":
+            spin / baselines["pingpong_roundtrip_ns"],
+        "xproc_sendv_rtt_block_over_eventfd_rtt": block / eventfd,
+        "xproc_sendv_rtt_block_over_cpuid": block / cpuid,
+        "xproc_pingpong_spin_over_cpuid":
+            wall("BM_XprocPingPong/real_time") / cpuid,
+        "xproc_stream_64B_msgs_per_s_over_inproc": stream / inproc,
+        "idle_cpu_percent": idle[0]["idle_cpu_percent"],
+    }
 
 
 def met(value, op, target):

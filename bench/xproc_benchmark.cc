@@ -1,0 +1,374 @@
+// What it measures: hypercalls and messages between real processes over the
+// guest transport (DESIGN §8, §9), against baselines of the same run.
+//
+// The world, built on first use: a server process (hypervisor + io_uring
+// guest server on a private attach socket), this process attached as
+// several guests, and guest processes of its own (a pong responder, a
+// stream receiver, eight idle guests). Every child is SIGKILLed when this
+// process exits.
+//
+//   BM_XprocSendvRtt/mode:{1,2}   one 64-byte sendv from this process to a
+//                                 ring, answered (blocking / low-latency)
+//   BM_EventfdRtt                 two processes bouncing two eventfds: one
+//                                 round of kernel wake-ups, the floor of
+//                                 the blocking mode
+//   BM_XprocPingPong              a 64-byte message to the pong process
+//                                 and its reply back (low-latency)
+//   BM_XprocStream                64-byte messages one way to the receiver
+//                                 process, items_per_second
+//   BM_IdleDaemonCpu              the server's CPU over 5 s with the idle
+//                                 guests attached (counter idle_cpu_percent)
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "argo_core/guest/argo_guest.h"
+#include "argo_core/hypervisor.h"
+#include "argo_core/public/xen_errno.h"
+#include "argo_core/xen_status.h"
+#include "benchmark/benchmark.h"
+#include "guest/attachment.h"
+#include "tests/testing/transport_harness.h"
+#include "transport/virq_sockets.h"
+
+namespace argo::bench {
+namespace {
+
+using transport::Mode;
+
+constexpr domid_t kSpinSender = 1;
+constexpr domid_t kRingOwner = 2;
+constexpr domid_t kBlockSender = 3;
+constexpr domid_t kPing = 4;
+constexpr domid_t kPong = 5;
+constexpr domid_t kStreamSender = 6;
+constexpr domid_t kStreamReceiver = 7;
+constexpr domid_t kFirstIdle = 8;
+constexpr int kIdleGuests = 8;
+constexpr domid_t kDomains = kFirstIdle + kIdleGuests;
+constexpr uint32_t kRingLen = 256 * 1024;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "xproc_benchmark: %s\n", what.c_str());
+  std::_Exit(1);
+}
+
+template <typename T>
+T Must(absl::StatusOr<T> value, const char* what) {
+  if (!value.ok()) Die(absl::StrCat(what, ": ", value.status().ToString()));
+  return *std::move(value);
+}
+
+// The server process: runs until its parent goes (its control pipe reads
+// EOF), then exits without ceremony.
+[[noreturn]] void ServerMain(int ready_fd, int control_fd) {
+  transport::VirqSockets virqs;
+  Hypervisor hv(HypervisorOptions{}, &virqs, nullptr);
+  for (domid_t d = 1; d <= kDomains; ++d) {
+    if (!hv.CreateDomain(d, DomainConfig{1024, true}).ok()) Die("domain");
+  }
+  auto harness = Must(testing::TransportHarness::Start(&hv, &virqs), "server");
+  const std::string path = harness->socket_path();
+  if (write(ready_fd, path.data(), path.size()) < 0) Die("ready");
+  close(ready_fd);
+  char c;
+  while (read(control_fd, &c, 1) > 0) {
+  }
+  std::_Exit(0);
+}
+
+// One attached guest of this or a child process.
+struct Guest {
+  std::unique_ptr<guest::Attachment> attachment;
+  std::unique_ptr<ArgoGuest> argo;
+};
+
+Guest AttachAs(const std::string& socket, domid_t d, Mode mode) {
+  guest::AttachOptions options;
+  options.socket_path = socket;
+  options.domain = absl::StrCat(d);
+  options.token = testing::TestAuthority::TokenFor(d);
+  options.mode = mode;
+  Guest g;
+  g.attachment = Must(guest::Attachment::Attach(options), "attach");
+  g.argo = Must(ArgoGuest::Create(g.attachment->port(), g.attachment->memory(),
+                                  d),
+                "guest");
+  return g;
+}
+
+// Waits for the next message on `ring`: spins briefly, then sleeps on the
+// VIRQ (the partner's send raises it).
+absl::optional<ReceivedMessage> NextMessage(Guest& g, GuestRing* ring) {
+  for (int i = 0; i < 4000; ++i) {
+    if (ring->BytesAvailable() != 0) break;
+    __builtin_ia32_pause();
+  }
+  while (ring->BytesAvailable() == 0) {
+    auto raised = g.attachment->WaitVirq(absl::Milliseconds(100));
+    if (!raised.ok()) std::_Exit(0);  // the server went
+    if (getppid() == 1) std::_Exit(0);
+  }
+  auto msg = ring->Read();
+  if (!msg.ok() || !msg->has_value()) Die("read");
+  return **msg;
+}
+
+// Sends, waiting for space on EAGAIN the Xen way: a notify asking for it,
+// then the VIRQ that says it is there.
+void SendWaitingForSpace(Guest& g, xen_argo_port_t src, xen_argo_addr_t dst,
+                         absl::Span<const uint8_t> data) {
+  for (;;) {
+    absl::StatusOr<uint32_t> sent = g.argo->Send(src, dst, data, 0);
+    if (sent.ok()) return;
+    if (XenErrnoOf(sent.status()) != XEN_EAGAIN) {
+      Die(sent.status().ToString());
+    }
+    RingQuery query{dst, static_cast<uint32_t>(data.size())};
+    auto ents = g.argo->Notify(absl::MakeConstSpan(&query, 1));
+    if (!ents.ok()) Die(ents.status().ToString());
+    if (((*ents)[0].flags & XEN_ARGO_RING_SUFFICIENT) != 0) continue;
+    (void)g.attachment->WaitVirq(absl::Milliseconds(10));
+  }
+}
+
+[[noreturn]] void PongMain(const std::string& socket, int ready_fd) {
+  Guest g = AttachAs(socket, kPong, Mode::kLowLatency);
+  GuestRing* ring = Must(g.argo->RegisterRing(1, kPing, kRingLen), "ring");
+  close(ready_fd);
+  for (;;) {
+    ReceivedMessage msg = *NextMessage(g, ring);
+    SendWaitingForSpace(g, 1, xen_argo_addr_t{1, kPing, 0}, msg.payload);
+  }
+}
+
+[[noreturn]] void StreamReceiverMain(const std::string& socket, int ready_fd) {
+  Guest g = AttachAs(socket, kStreamReceiver, Mode::kLowLatency);
+  GuestRing* ring =
+      Must(g.argo->RegisterRing(1, kStreamSender, kRingLen), "ring");
+  close(ready_fd);
+  for (;;) {
+    (void)NextMessage(g, ring);
+    int drained = 1;
+    while (ring->BytesAvailable() != 0) {
+      (void)ring->Read();
+      ++drained;
+    }
+    // Consumed: wake a sender waiting for space (§3.5).
+    if (!g.argo->NotifyNull().ok()) std::_Exit(0);
+  }
+}
+
+[[noreturn]] void IdleGuestsMain(const std::string& socket, int ready_fd) {
+  std::vector<Guest> guests;
+  for (int i = 0; i < kIdleGuests; ++i) {
+    guests.push_back(AttachAs(socket, kFirstIdle + i,
+                              i % 2 ? Mode::kLowLatency : Mode::kBlocking));
+    (void)guests.back().argo->RegisterRing(1, XEN_ARGO_DOMID_ANY, 4096);
+  }
+  close(ready_fd);
+  pause();
+  std::_Exit(0);
+}
+
+[[noreturn]] void EventfdPartnerMain(int in, int out) {
+  uint64_t v;
+  for (;;) {
+    if (read(in, &v, sizeof(v)) != sizeof(v)) std::_Exit(0);
+    if (write(out, &v, sizeof(v)) != sizeof(v)) std::_Exit(0);
+  }
+}
+
+class World {
+ public:
+  static World& Get() {
+    static World* world = new World();
+    return *world;
+  }
+
+  pid_t server_pid() const { return server_pid_; }
+  Guest& spin_sender() { return spin_sender_; }
+  Guest& block_sender() { return block_sender_; }
+  Guest& ping() { return ping_; }
+  Guest& stream_sender() { return stream_sender_; }
+  GuestRing* spin_ring() { return spin_ring_; }
+  GuestRing* block_ring() { return block_ring_; }
+  GuestRing* ping_ring() { return ping_ring_; }
+  int eventfd_out() const { return eventfd_out_; }
+  int eventfd_in() const { return eventfd_in_; }
+
+ private:
+  World() {
+    int ready[2], control[2];
+    if (pipe(ready) != 0 || pipe(control) != 0) Die("pipe");
+    server_pid_ = fork();
+    if (server_pid_ == 0) {
+      close(ready[0]);
+      close(control[1]);
+      ServerMain(ready[1], control[0]);
+    }
+    close(ready[1]);
+    close(control[0]);
+    control_fd_ = control[1];  // held until exit: the server's lifeline
+    char path[256] = {};
+    if (read(ready[0], path, sizeof(path) - 1) <= 0) Die("server start");
+    close(ready[0]);
+    socket_ = path;
+    children_.push_back(server_pid_);
+    Spawn(PongMain);
+    Spawn(StreamReceiverMain);
+    Spawn(IdleGuestsMain);
+    const int a = eventfd(0, EFD_CLOEXEC), b = eventfd(0, EFD_CLOEXEC);
+    const pid_t partner = fork();
+    if (partner == 0) EventfdPartnerMain(a, b);
+    children_.push_back(partner);
+    eventfd_out_ = a;
+    eventfd_in_ = b;
+
+    spin_sender_ = AttachAs(socket_, kSpinSender, Mode::kLowLatency);
+    block_sender_ = AttachAs(socket_, kBlockSender, Mode::kBlocking);
+    owner_ = AttachAs(socket_, kRingOwner, Mode::kBlocking);
+    spin_ring_ = Must(owner_.argo->RegisterRing(1, kSpinSender, kRingLen), "r");
+    block_ring_ = Must(owner_.argo->RegisterRing(2, kBlockSender, kRingLen), "r");
+    ping_ = AttachAs(socket_, kPing, Mode::kLowLatency);
+    ping_ring_ = Must(ping_.argo->RegisterRing(1, kPong, kRingLen), "r");
+    stream_sender_ = AttachAs(socket_, kStreamSender, Mode::kLowLatency);
+    std::atexit([] { World::Get().KillChildren(); });
+  }
+
+  void Spawn(void (*main)(const std::string&, int)) {
+    int ready[2];
+    if (pipe(ready) != 0) Die("pipe");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      close(control_fd_);
+      main(socket_, ready[1]);
+    }
+    close(ready[1]);
+    char c;
+    (void)read(ready[0], &c, 1);  // EOF once the child is set up
+    close(ready[0]);
+    children_.push_back(pid);
+  }
+
+  void KillChildren() {
+    for (pid_t pid : children_) kill(pid, SIGKILL);
+    for (pid_t pid : children_) waitpid(pid, nullptr, 0);
+  }
+
+  std::string socket_;
+  pid_t server_pid_ = 0;
+  int control_fd_ = -1;
+  std::vector<pid_t> children_;
+  int eventfd_out_ = -1, eventfd_in_ = -1;
+  Guest spin_sender_, block_sender_, owner_, ping_, stream_sender_;
+  GuestRing* spin_ring_ = nullptr;
+  GuestRing* block_ring_ = nullptr;
+  GuestRing* ping_ring_ = nullptr;
+};
+
+// Forked before main, while this process has one thread (the gRPC and
+// threaded benchmarks start threads later).
+const bool kWorldStarted = (World::Get(), true);
+
+void BM_XprocSendvRtt(benchmark::State& state) {
+  World& w = World::Get();
+  const bool spin = state.range(0) == static_cast<int>(Mode::kLowLatency);
+  Guest& g = spin ? w.spin_sender() : w.block_sender();
+  GuestRing* ring = spin ? w.spin_ring() : w.block_ring();
+  const xen_argo_addr_t dst{static_cast<xen_argo_port_t>(spin ? 1 : 2),
+                            kRingOwner, 0};
+  const std::vector<uint8_t> payload(64, 0x5a);
+  for (auto _ : state) {
+    absl::StatusOr<uint32_t> sent = g.argo->Send(7, dst, payload, 0);
+    if (!sent.ok()) {
+      state.SkipWithError(std::string(sent.status().message()).c_str());
+      break;
+    }
+    // Keep the ring from filling (a local read, no hypercall).
+    (void)ring->Read();
+  }
+}
+BENCHMARK(BM_XprocSendvRtt)
+    ->ArgName("mode")
+    ->Arg(static_cast<int>(Mode::kBlocking))
+    ->Arg(static_cast<int>(Mode::kLowLatency))
+    ->UseRealTime();
+
+void BM_EventfdRtt(benchmark::State& state) {
+  World& w = World::Get();
+  uint64_t v = 1;
+  for (auto _ : state) {
+    if (write(w.eventfd_out(), &v, sizeof(v)) != sizeof(v) ||
+        read(w.eventfd_in(), &v, sizeof(v)) != sizeof(v)) {
+      state.SkipWithError("eventfd partner gone");
+      break;
+    }
+  }
+}
+BENCHMARK(BM_EventfdRtt)->UseRealTime();
+
+void BM_XprocPingPong(benchmark::State& state) {
+  World& w = World::Get();
+  const std::vector<uint8_t> payload(64, 0x33);
+  for (auto _ : state) {
+    SendWaitingForSpace(w.ping(), 1, xen_argo_addr_t{1, kPong, 0}, payload);
+    (void)NextMessage(w.ping(), w.ping_ring());
+  }
+}
+BENCHMARK(BM_XprocPingPong)->UseRealTime();
+
+void BM_XprocStream(benchmark::State& state) {
+  World& w = World::Get();
+  const std::vector<uint8_t> payload(64, 0x77);
+  for (auto _ : state) {
+    SendWaitingForSpace(w.stream_sender(), 1,
+                        xen_argo_addr_t{1, kStreamReceiver, 0}, payload);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_XprocStream)->UseRealTime();
+
+// utime + stime of `pid`, in clock ticks.
+uint64_t CpuTicks(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command (which may hold spaces) start after ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return utime + stime;
+}
+
+void BM_IdleDaemonCpu(benchmark::State& state) {
+  World& w = World::Get();
+  sleep(1);  // let every poll of the earlier benchmarks run out
+  double percent = 0;
+  for (auto _ : state) {
+    const uint64_t before = CpuTicks(w.server_pid());
+    sleep(5);
+    const uint64_t ticks = CpuTicks(w.server_pid()) - before;
+    percent = 100.0 * ticks / (5.0 * sysconf(_SC_CLK_TCK));
+  }
+  state.counters["idle_cpu_percent"] = percent;
+}
+BENCHMARK(BM_IdleDaemonCpu)->Iterations(1)->Repetitions(1)->UseRealTime();
+
+}  // namespace
+}  // namespace argo::bench
