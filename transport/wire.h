@@ -51,7 +51,7 @@ struct Hello {
   uint32_t domid;
   char name[kNameBytes];
   char token[kTokenBytes];
-  uint8_t reserved[24];  // zero
+  uint8_t reserved[20];  // zero; 20 bytes keep Hello at 160
 };
 static_assert(sizeof(Hello) == 160);
 
