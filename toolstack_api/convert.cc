@@ -13,7 +13,9 @@ v1::Domain DomainToProto(const DomainRecord& record) {
   d.set_label(record.label);
   d.set_memory_frames(record.info.memory_frames);
   d.set_argo_enabled(record.info.argo_enabled);
-  d.set_state(v1::Domain::CREATED);
+  d.set_state(record.attached_pid != 0 ? v1::Domain::RUNNING
+                                       : v1::Domain::CREATED);
+  d.set_attached_pid(static_cast<uint32_t>(record.attached_pid));
   d.set_ring_count(record.info.ring_count);
   v1::DomainCounters* c = d.mutable_counters();
   c->set_messages_sent(record.info.messages_sent);

@@ -123,6 +123,7 @@ DomainRecord Platform::RecordLocked(domid_t id) {
   absl::StatusOr<DomainInfo> info = hypervisor().GetDomainInfo(id);
   DomainRecord record{id, domains_[id].name, policy().Label(id),
                       info.ok() ? *info : DomainInfo{.domid = id}};
+  record.attached_pid = domains_[id].attached_pid;
   MutexLock l(&names_mu_);
   auto it = denials_.find(id);
   if (it != denials_.end()) record.denials = it->second;
@@ -135,12 +136,11 @@ std::string Platform::NameOf(domid_t id) const {
   return it != names_.end() ? it->second : std::string();
 }
 
-void Platform::PublishDomain(v1::Event::Kind kind, const DomainRecord& record) {
+void Platform::PublishDomain(v1::Event::Kind kind, const DomainRecord& record,
+                             std::string summary) {
   v1::Event event;
   event.set_kind(kind);
-  event.set_summary(absl::StrCat(
-      kind == v1::Event::DOMAIN_CREATED ? "created" : "destroyed", " domain ",
-      record.name, " (id ", record.id, ", ", record.label, ")"));
+  event.set_summary(std::move(summary));
   *event.mutable_domain() = DomainToProto(record);
   const domid_t ids[] = {record.id};
   events_.Publish(std::move(event), ids);
@@ -258,25 +258,52 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
     denials_.erase(id);
   }
   DomainRecord record = RecordLocked(id);
-  PublishDomain(v1::Event::DOMAIN_CREATED, record);
+  PublishDomain(v1::Event::DOMAIN_CREATED, record,
+                absl::StrCat("created domain ", record.name, " (id ", id, ", ",
+                             record.label, ")"));
   return std::make_pair(std::move(record), domains_[id].token);
 }
 
 absl::Status Platform::DestroyDomain(const DomainRef& ref) {
+  domid_t id;
+  {
+    MutexLock l(&registry_mu_);
+    absl::StatusOr<domid_t> resolved = ResolveLocked(ref);
+    if (!resolved.ok()) return resolved.status();
+    id = *resolved;
+    Entry& entry = domains_[id];
+    if (entry.destroying) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "domain ", entry.name, " (id ", id, ") is already being destroyed"));
+    }
+    // From here Attach refuses it, so the eviction below is the last one.
+    entry.destroying = true;
+  }
+  {
+    // registry_mu_ is released: the evictor waits for the transport's loop,
+    // which may be in Attach or Detached (the latter reporting this very
+    // eviction). The entry cannot go meanwhile: only this call erases it,
+    // and every other DestroyDomain of it refuses above.
+    MutexLock e(&evictor_mu_);
+    if (evictor_) evictor_(id);
+  }
   MutexLock l(&registry_mu_);
-  absl::StatusOr<domid_t> id = ResolveLocked(ref);
-  if (!id.ok()) return id.status();
-  DomainRecord last = RecordLocked(*id);
-  if (absl::Status s = level_->DestroyDomain(*id); !s.ok()) return s;
-  by_name_.erase(domains_[*id].name);
-  total_memory_frames_ -= domains_[*id].memory_frames;
-  domains_.erase(*id);
+  DomainRecord last = RecordLocked(id);
+  if (absl::Status s = level_->DestroyDomain(id); !s.ok()) {
+    domains_[id].destroying = false;
+    return s;
+  }
+  by_name_.erase(domains_[id].name);
+  total_memory_frames_ -= domains_[id].memory_frames;
+  domains_.erase(id);
   {
     MutexLock names(&names_mu_);
-    names_.erase(*id);
-    denials_.erase(*id);
+    names_.erase(id);
+    denials_.erase(id);
   }
-  PublishDomain(v1::Event::DOMAIN_DESTROYED, last);
+  PublishDomain(v1::Event::DOMAIN_DESTROYED, last,
+                absl::StrCat("destroyed domain ", last.name, " (id ", id, ", ",
+                             last.label, ")"));
   return absl::OkStatus();
 }
 
@@ -334,17 +361,151 @@ absl::Status Platform::LoadPolicy(absl::string_view text,
   return absl::OkStatus();
 }
 
-bool Platform::CheckAttachToken(domid_t id, absl::string_view token) {
-  MutexLock l(&registry_mu_);
+bool Platform::TokenMatchesLocked(domid_t id, absl::string_view token) {
   auto it = domains_.find(id);
-  if (it == domains_.end() || token.size() != it->second.token.size()) {
-    return false;
-  }
+  if (it == domains_.end()) return false;
+  const std::string& want = it->second.token;
+  // Every token has the same length (RandomToken), so a length mismatch
+  // tells an attacker nothing they did not know.
+  if (token.size() != want.size()) return false;
   unsigned char diff = 0;  // constant time: no early exit on a mismatch
   for (size_t i = 0; i < token.size(); ++i) {
-    diff |= static_cast<unsigned char>(token[i] ^ it->second.token[i]);
+    diff |= static_cast<unsigned char>(token[i] ^ want[i]);
   }
   return diff == 0;
+}
+
+bool Platform::CheckAttachToken(domid_t id, absl::string_view token) {
+  MutexLock l(&registry_mu_);
+  return TokenMatchesLocked(id, token);
+}
+
+absl::StatusOr<std::string> Platform::IssueAttachToken(const DomainRef& ref) {
+  // Drawn before the lock: getrandom may block on a young system's pool.
+  absl::StatusOr<std::string> token = RandomToken();
+  if (!token.ok()) return token.status();
+  MutexLock l(&registry_mu_);
+  absl::StatusOr<domid_t> id = ResolveLocked(ref);
+  if (!id.ok()) return id.status();
+  Entry& entry = domains_[*id];
+  if (entry.destroying) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "domain ", entry.name, " (id ", *id, ") is being destroyed"));
+  }
+  entry.token = *std::move(token);
+  return entry.token;
+}
+
+absl::StatusOr<transport::AttachGrant> Platform::Attach(
+    const transport::AttachRequest& request, pid_t pid) {
+  if (pid <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pid ", pid, " is not a process"));
+  }
+  MutexLock l(&registry_mu_);
+  absl::StatusOr<domid_t> id = ResolveLocked(request.domain);
+  if (!id.ok()) return id.status();
+  // The token first: whoever lacks it learns nothing more of the domain
+  // (neither who runs it nor that it is going).
+  if (!TokenMatchesLocked(*id, request.token)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "that is not the attach token of domain ", domains_[*id].name,
+        " (id ", *id, "); argoctl domain token ", domains_[*id].name,
+        " issues a new one"));
+  }
+  Entry& entry = domains_[*id];
+  if (entry.destroying) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "domain ", entry.name, " (id ", *id, ") is being destroyed"));
+  }
+  if (entry.attached_pid != 0) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "domain ", entry.name, " (id ", *id, ") is run by pid ",
+        entry.attached_pid, "; one process per domain"));
+  }
+  // Under registry_mu_ a registered, not-destroying domain exists in the
+  // hypervisor (CreateDomain and DestroyDomain change both under it).
+  std::shared_ptr<GuestMemory> memory = hypervisor().DomainMemory(*id);
+  if (memory == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "domain ", entry.name, " (id ", *id, ") has no memory"));
+  }
+  entry.attached_pid = pid;
+  DomainRecord record = RecordLocked(*id);
+  PublishDomain(
+      v1::Event::GUEST_ATTACHED, record,
+      absl::StrCat("guest pid ", pid, " attached to domain ", record.name,
+                   " (id ", *id, ", ",
+                   request.mode == transport::Mode::kLowLatency
+                       ? "low-latency"
+                       : "blocking",
+                   ", ", request.vcpus, " vcpu",
+                   request.vcpus == 1 ? "" : "s", ")"));
+  return transport::AttachGrant{*id, std::move(memory)};
+}
+
+void Platform::Detached(domid_t domid, pid_t pid,
+                        transport::DetachReason reason,
+                        absl::string_view detail) {
+  const char* why = "";
+  bool crashed = false;
+  switch (reason) {
+    case transport::DetachReason::kClosed:
+      why = "its socket closed";
+      crashed = true;
+      break;
+    case transport::DetachReason::kProtocolError:
+      why = "protocol error";
+      crashed = true;
+      break;
+    case transport::DetachReason::kEvicted:
+      why = "evicted";
+      break;
+  }
+  // Bounded: the detail may quote what a guest sent.
+  constexpr size_t kMaxDetail = 200;
+  const std::string said =
+      detail.empty()
+          ? std::string()
+          : absl::StrCat(": ", absl::CHexEscape(detail.substr(0, kMaxDetail)));
+  MutexLock l(&registry_mu_);
+  auto it = domains_.find(domid);
+  if (it == domains_.end() || it->second.attached_pid != pid) return;
+  it->second.attached_pid = 0;
+  DomainRecord record = RecordLocked(domid);
+  PublishDomain(v1::Event::GUEST_DETACHED, record,
+                absl::StrCat("guest pid ", pid, " detached from domain ",
+                             record.name, " (id ", domid, "): ", why, said));
+  if (!crashed) return;
+  // Still under registry_mu_: no new process attaches before the reset.
+  absl::Status reset = level_->CrashDomain(domid);
+  if (absl::IsNotFound(reset)) return;  // gone: nothing left to reset
+  record = RecordLocked(domid);
+  PublishDomain(
+      v1::Event::DOMAIN_CRASHED, record,
+      reset.ok()
+          ? absl::StrCat("domain ", record.name, " (id ", domid,
+                         ") crashed (guest pid ", pid, ": ", why,
+                         "); its rings were reset, its memory, label and "
+                         "cables kept")
+          : absl::StrCat("domain ", record.name, " (id ", domid,
+                         ") crashed (guest pid ", pid, ": ", why,
+                         "); its reset failed: ", reset.message()));
+}
+
+void Platform::SetEvictor(std::function<void(domid_t)> evictor) {
+  MutexLock e(&evictor_mu_);
+  evictor_ = std::move(evictor);
+}
+
+void Platform::SetAttachSocketPath(std::string path) {
+  MutexLock l(&names_mu_);
+  attach_socket_path_ = std::move(path);
+}
+
+std::string Platform::attach_socket_path() const {
+  MutexLock l(&names_mu_);
+  return attach_socket_path_;
 }
 
 }  // namespace argo::toolstack

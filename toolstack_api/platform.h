@@ -5,18 +5,31 @@
 // thin adapter over this class.
 //
 // Every change made through it is published on events() (§6 Watch):
-// domains, cables and policy loads here, rings and denials from the
-// hypervisor's and the policy's callbacks.
+// domains, cables, policy loads and guest attachments here, rings and
+// denials from the hypervisor's and the policy's callbacks.
 //
-// Thread safety: all methods may be called concurrently; registry_mu_
-// serialises the domain registry. Lock order: registry_mu_ before any
-// hypervisor, table or policy lock, and those before names_mu_ and the
-// event bus's lock (both leaves: the ring and denial callbacks take them
-// from hypercall paths, and from DestroyDomain under registry_mu_).
+// It is also the guest transport's AttachAuthority (§8): it checks attach
+// tokens, records which process runs each domain, and turns a guest that
+// went away into a crash of its domain. Attach tokens never leave it except
+// through CreateDomain and IssueAttachToken: no event or message holds one.
+//
+// Thread safety: all methods may be called concurrently. Lock order:
+//   evictor_mu_ (held across the evictor; nothing under registry_mu_ or
+//                called back by the evictor takes it)
+//     -> registry_mu_ (the domain registry: names, tokens, attached pids)
+//       -> any hypervisor, table or policy lock
+//         -> names_mu_, the event bus's lock (leaves: the ring and denial
+//            callbacks take them from hypercall paths, and from
+//            DestroyDomain and Detached under registry_mu_)
+// The evictor runs with registry_mu_ released: it waits for the transport's
+// loop, which may be inside Attach or Detached.
 #ifndef TOOLSTACK_API_PLATFORM_H_
 #define TOOLSTACK_API_PLATFORM_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +48,7 @@
 #include "nesting/level.h"
 #include "toolstack_api/event_bus.h"
 #include "toolstack_api/platform_types.h"
+#include "transport/attach_authority.h"
 
 namespace argo::toolstack {
 
@@ -50,7 +64,8 @@ struct PlatformOptions {
   uint64_t max_total_memory_frames = uint64_t{1} << 20;  // 4 GiB
 };
 
-class Platform final : private RingObserver {
+class Platform final : public transport::AttachAuthority,
+                       private RingObserver {
  public:
   static constexpr const char* kNameRules =
       "1 to 64 characters: lower-case letters, digits, '-' and '_', starting "
@@ -70,8 +85,13 @@ class Platform final : private RingObserver {
   absl::StatusOr<std::pair<DomainRecord, std::string>> CreateDomain(
       const DomainSpec& spec) ABSL_LOCKS_EXCLUDED(registry_mu_);
   // Tears the domain down (its rings, waits, cables and label go with it).
+  // First marks it as being destroyed (Attach, IssueAttachToken and a
+  // second DestroyDomain refuse it from then on: FailedPrecondition) and
+  // runs the evictor with no Platform lock but evictor_mu_ held, so the
+  // attached process, if any, can make no hypercall as the domain once it
+  // is gone (nor as a later domain given the same id).
   absl::Status DestroyDomain(const DomainRef& ref)
-      ABSL_LOCKS_EXCLUDED(registry_mu_);
+      ABSL_LOCKS_EXCLUDED(evictor_mu_, registry_mu_);
   absl::StatusOr<DomainRecord> GetDomain(const DomainRef& ref)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
   std::vector<DomainRecord> ListDomains() ABSL_LOCKS_EXCLUDED(registry_mu_);
@@ -110,6 +130,44 @@ class Platform final : private RingObserver {
   // True iff `token` is the attach token of domain `id` (constant time).
   bool CheckAttachToken(domid_t id, absl::string_view token)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // A fresh attach token for the domain; the previous one stops working at
+  // once (a process already attached stays). How a domain the boot
+  // configuration created, whose token nobody saw, gets a guest. NotFound,
+  // FailedPrecondition while it is being destroyed, Unavailable if the
+  // system has no randomness to give.
+  absl::StatusOr<std::string> IssueAttachToken(const DomainRef& ref)
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
+
+  // transport::AttachAuthority. Attach refuses, changing nothing: NotFound
+  // (no such domain), PermissionDenied (not its current token; checked
+  // before anything else about the domain is revealed), FailedPrecondition
+  // (being destroyed), AlreadyExists (naming the attached pid),
+  // InvalidArgument (pid <= 0). On success the domain is RUNNING with
+  // attached_pid = `pid` and GUEST_ATTACHED is published.
+  absl::StatusOr<transport::AttachGrant> Attach(
+      const transport::AttachRequest& request, pid_t pid) override
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // Only if `pid` is still the domain's attached process (a late report
+  // about an earlier process changes nothing): clears it, publishes
+  // GUEST_DETACHED and, for kClosed and kProtocolError, runs the level's
+  // crash reset (rings and waits go; memory, label and cables stay) and
+  // publishes DOMAIN_CRASHED — all under registry_mu_, so no new process
+  // can attach and register rings that the reset would then remove.
+  void Detached(domid_t domid, pid_t pid, transport::DetachReason reason,
+                absl::string_view detail) override
+      ABSL_LOCKS_EXCLUDED(registry_mu_);
+
+  // What DestroyDomain calls to end a domain's attachment: it must return
+  // only once the process can make no more hypercalls (GuestServer::Evict),
+  // and may call Detached from another thread meanwhile. Null: none.
+  // Returns once no eviction is running, so after SetEvictor(nullptr) the
+  // old evictor is never called again (clear it before its server goes).
+  void SetEvictor(std::function<void(domid_t)> evictor)
+      ABSL_LOCKS_EXCLUDED(evictor_mu_);
+
+  // The guest attach socket's path, for GetTopology ("" when not served).
+  void SetAttachSocketPath(std::string path) ABSL_LOCKS_EXCLUDED(names_mu_);
+  std::string attach_socket_path() const ABSL_LOCKS_EXCLUDED(names_mu_);
 
   nesting::Level& level() { return *level_; }
   Hypervisor& hypervisor() { return level_->hypervisor(); }
@@ -122,6 +180,10 @@ class Platform final : private RingObserver {
     std::string name;
     std::string token;
     uint64_t memory_frames;
+    pid_t attached_pid = 0;  // 0: no guest process
+    // Set by DestroyDomain before it evicts; the entry goes with the
+    // domain, so this never returns to false but on a failed destroy.
+    bool destroying = false;
   };
 
   explicit Platform(const PlatformOptions& options);
@@ -129,13 +191,19 @@ class Platform final : private RingObserver {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
   DomainRecord RecordLocked(domid_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
+  // True iff `token` is live domain `id`'s attach token; compares every
+  // byte whatever the outcome (no early exit an attacker could time).
+  bool TokenMatchesLocked(domid_t id, absl::string_view token)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu_);
   // RingObserver: RING_REGISTERED / RING_UNREGISTERED events.
   void OnRingChanges(absl::Span<const RingChange> changes) override;
   // The audit listener: per-domain denial counts, ACCESS_DENIED events.
   void OnDenial(const policy::Denial& denial);
   void PublishCables(const std::vector<implicit_dest::Cable>& cables,
                      bool installed);
-  void PublishDomain(v1::Event::Kind kind, const DomainRecord& record);
+  // An event about one domain with its record as the detail.
+  void PublishDomain(v1::Event::Kind kind, const DomainRecord& record,
+                     std::string summary);
 
   // Declared first: callbacks publish into it until the level is gone.
   EventBus events_;
@@ -144,6 +212,11 @@ class Platform final : private RingObserver {
 
   const uint32_t max_domains_;
   const uint64_t max_total_memory_frames_;
+
+  // Held across the evictor's call (see the lock order), so SetEvictor
+  // waits out a running eviction.
+  Mutex evictor_mu_ ABSL_ACQUIRED_BEFORE(registry_mu_);
+  std::function<void(domid_t)> evictor_ ABSL_GUARDED_BY(evictor_mu_);
 
   Mutex registry_mu_;
   uint64_t total_memory_frames_ ABSL_GUARDED_BY(registry_mu_) = 0;
@@ -155,6 +228,7 @@ class Platform final : private RingObserver {
   mutable Mutex names_mu_;
   absl::flat_hash_map<domid_t, std::string> names_ ABSL_GUARDED_BY(names_mu_);
   absl::flat_hash_map<domid_t, uint64_t> denials_ ABSL_GUARDED_BY(names_mu_);
+  std::string attach_socket_path_ ABSL_GUARDED_BY(names_mu_);
 };
 
 }  // namespace argo::toolstack

@@ -3,6 +3,8 @@
 #ifndef TOOLSTACK_API_PLATFORM_TYPES_H_
 #define TOOLSTACK_API_PLATFORM_TYPES_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -30,6 +32,8 @@ struct DomainRecord {
   std::string label;
   DomainInfo info;
   uint64_t denials = 0;  // operations of this domain the policy refused
+  // The guest process attached to it (DESIGN §8), 0 for none.
+  pid_t attached_pid = 0;
 };
 
 }  // namespace argo::toolstack

@@ -119,6 +119,24 @@ grpc::Status ToolstackService::ListDomains(
   return grpc::Status::OK;
 }
 
+grpc::Status ToolstackService::IssueAttachToken(
+    grpc::ServerContext*, const v1::IssueAttachTokenRequest* request,
+    v1::IssueAttachTokenResponse* response) {
+  absl::StatusOr<DomainRef> ref = RefFromProto(request->domain(), "domain");
+  if (!ref.ok()) return ToGrpc(ref.status());
+  // By id from here, so a rename race cannot pair the token with another
+  // domain's record (a destroy in between makes it NOT_FOUND).
+  absl::StatusOr<domid_t> id = platform_.Resolve(*ref);
+  if (!id.ok()) return ToGrpc(id.status());
+  absl::StatusOr<std::string> token = platform_.IssueAttachToken(*id);
+  if (!token.ok()) return ToGrpc(token.status());
+  absl::StatusOr<DomainRecord> record = platform_.GetDomain(*id);
+  if (!record.ok()) return ToGrpc(record.status());
+  response->set_attach_token(*std::move(token));
+  *response->mutable_domain() = DomainToProto(*record);
+  return grpc::Status::OK;
+}
+
 // ---- Cables ------------------------------------------------------------------
 
 grpc::Status ToolstackService::Connect(grpc::ServerContext*,
@@ -377,6 +395,7 @@ grpc::Status ToolstackService::GetTopology(grpc::ServerContext*,
   for (const std::string& child : topology_.children) {
     response->add_children(child);
   }
+  response->set_attach_socket(platform_.attach_socket_path());
   return grpc::Status::OK;
 }
 

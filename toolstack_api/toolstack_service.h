@@ -39,6 +39,9 @@ class ToolstackService final : public v1::Toolstack::Service {
   grpc::Status ListDomains(grpc::ServerContext*,
                            const v1::ListDomainsRequest* request,
                            v1::ListDomainsResponse* response) override;
+  grpc::Status IssueAttachToken(
+      grpc::ServerContext*, const v1::IssueAttachTokenRequest* request,
+      v1::IssueAttachTokenResponse* response) override;
 
   grpc::Status Connect(grpc::ServerContext*, const v1::ConnectRequest* request,
                        v1::ConnectResponse* response) override;

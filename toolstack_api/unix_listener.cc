@@ -15,6 +15,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -93,8 +94,24 @@ std::string DefaultSocketPath() {
   return "/run/argo/argo-hv.sock";
 }
 
+std::string AttachSocketPath(const std::string& api_socket_path) {
+  constexpr absl::string_view kSock = ".sock";
+  if (absl::EndsWith(api_socket_path, kSock)) {
+    return absl::StrCat(
+        absl::string_view(api_socket_path)
+            .substr(0, api_socket_path.size() - kSock.size()),
+        "-attach.sock");
+  }
+  return absl::StrCat(api_socket_path, ".attach");
+}
+
 absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Open(
-    const std::string& path, std::vector<uid_t> allowed_uids) {
+    const std::string& path, std::vector<uid_t> allowed_uids, int type) {
+  if (type != SOCK_STREAM && type != SOCK_SEQPACKET) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "socket type ", type, " for ", path,
+        " is neither SOCK_STREAM nor SOCK_SEQPACKET"));
+  }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
@@ -120,7 +137,7 @@ absl::StatusOr<std::unique_ptr<UnixListener>> UnixListener::Open(
   }
   // We own the path: whatever socket is there was left by a dead daemon.
   unlink(path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     close(lock_fd);
     return Errno("cannot create a socket for", path);

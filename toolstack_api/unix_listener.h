@@ -5,9 +5,13 @@
 // daemon's life: a second daemon fails to take it and refuses to start,
 // while a socket file left by a daemon that died is recognised as stale
 // (its lock is free) and replaced.
+//
+// The same class opens the guest attach socket (SOCK_SEQPACKET, §8), whose
+// listening fd goes to the transport's server instead of Start.
 #ifndef TOOLSTACK_API_UNIX_LISTENER_H_
 #define TOOLSTACK_API_UNIX_LISTENER_H_
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -41,15 +45,20 @@ class UnixListener {
   // daemon holds the socket, the directory is someone else's or writable
   // by others (its mode in the message), or the lock file is a symlink or
   // not a regular file of ours; InvalidArgument for a path longer than a
-  // sockaddr_un holds.
+  // sockaddr_un holds, or a `type` other than SOCK_STREAM (the API) and
+  // SOCK_SEQPACKET (the attach socket).
   static absl::StatusOr<std::unique_ptr<UnixListener>> Open(
-      const std::string& path, std::vector<uid_t> allowed_uids);
+      const std::string& path, std::vector<uid_t> allowed_uids,
+      int type = SOCK_STREAM);
   ~UnixListener();  // stops, removes the socket, releases the lock
 
   // Accepts on a thread of its own until Stop.
   void Start(OnConnection on_connection, OnRefused on_refused);
   void Stop();
   const std::string& path() const { return path_; }
+  // The listening socket (owned here, closed by the destructor), for a
+  // server that accepts on its own — then never Start.
+  int fd() const { return listen_fd_; }
 
  private:
   UnixListener(std::string path, std::vector<uid_t> allowed, int lock_fd,
@@ -67,6 +76,12 @@ class UnixListener {
 
 // $XDG_RUNTIME_DIR/argo/argo-hv.sock, else /run/argo/argo-hv.sock.
 std::string DefaultSocketPath();
+
+// The guest attach socket beside the API socket `api_socket_path`: a
+// trailing ".sock" becomes "-attach.sock" (argo-hv.sock ->
+// argo-hv-attach.sock), else ".attach" is appended. Same directory, so the
+// same ownership checks hold; its own lock (PATH.lock) as any socket.
+std::string AttachSocketPath(const std::string& api_socket_path);
 
 }  // namespace argo::toolstack
 

@@ -134,7 +134,11 @@ TEST_F(DaemonTest, DomainsTableAndJson) {
   EXPECT_EQ(rows[0][1], "NAME");
   EXPECT_EQ(rows[1][0], "1");
   EXPECT_EQ(rows[1][1], "storage");
-  EXPECT_EQ(rows[1][4], "4M");
+  EXPECT_EQ(rows[0][3], "STATE");
+  EXPECT_EQ(rows[0][4], "PID");
+  EXPECT_EQ(rows[1][3], "created");
+  EXPECT_EQ(rows[1][4], "-") << "no guest attached";
+  EXPECT_EQ(rows[1][5], "4M");
   auto list = FromJson<v1::ListDomainsResponse>(Ok({"--json", "domains"}));
   ASSERT_EQ(list.domains_size(), 3);
   EXPECT_EQ(list.domains(2).name(), "client2");
@@ -154,6 +158,38 @@ TEST_F(DaemonTest, DomainsTableAndJson) {
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(gone.err, "NOT_FOUND"));
   EXPECT_TRUE(absl::StrContains(gone.err, "no domain named \"extra\""));
+}
+
+// A domain the boot configuration created gets a token only by asking.
+TEST_F(DaemonTest, DomainTokenPrintsAFreshTokenEachTime) {
+  StartDaemon();
+  const std::string first = Ok({"domain", "token", "client1"});
+  ASSERT_EQ(first.size(), 33u) << first;  // 32 hex digits and a newline
+  EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), 32u) << first;
+  auto json = FromJson<v1::IssueAttachTokenResponse>(
+      Ok({"--json", "domain", "token", "2"}));
+  EXPECT_EQ(json.attach_token().size(), 32u);
+  EXPECT_NE(json.attach_token() + "\n", first);
+  EXPECT_EQ(json.domain().name(), "client1");
+  RunResult ghost = Ctl({"domain", "token", "ghost"});
+  EXPECT_EQ(ghost.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(ghost.err, "NOT_FOUND"));
+  EXPECT_TRUE(absl::StrContains(ghost.err, "no domain named \"ghost\""));
+  EXPECT_EQ(Ctl({"domain", "token"}).exit_code, 2);
+}
+
+TEST_F(DaemonTest, WatchKnowsTheGuestEventKinds) {
+  StartDaemon();
+  RunResult quiet = Ctl({"watch", "--kind", "guest_attached", "--kind",
+                         "guest_detached", "--kind", "domain_crashed", "--for",
+                         "0.5"});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  RunResult bad = Ctl({"watch", "--kind", "guest_exploded"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(
+      bad.err, "guest_attached, guest_detached, domain_crashed"))
+      << bad.err;
+  EXPECT_TRUE(absl::StrContains(Ok({"topology"}), "attach:   "));
 }
 
 TEST_F(DaemonTest, CablesExplainRingsStats) {
@@ -318,7 +354,8 @@ TEST_F(DaemonTest, ExitCodesSeparateUsageFromServerErrors) {
 TEST_F(DaemonTest, EveryCommandHasHelp) {
   // No daemon needed: help is local.
   for (const char* command :
-       {"domains", "domain create", "domain destroy", "domain show", "connect",
+       {"domains", "domain create", "domain destroy", "domain show",
+        "domain token", "connect",
         "disconnect", "cables", "explain", "rings", "stats", "policy load",
         "policy show", "policy relabel", "policy audit", "watch", "topology",
         "apply"}) {

@@ -1,6 +1,8 @@
 // The toolstack's domain registry over the wired platform: names and ids,
 // validation that changes nothing on error, labels at creation, teardown of
-// everything a domain owned, attach tokens.
+// everything a domain owned, attach tokens; and the platform as the guest
+// transport's attach authority (attach, detach, crash reset, eviction on
+// destroy).
 #include "toolstack_api/platform.h"
 
 #include <algorithm>
@@ -8,11 +10,15 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/testing/raw_guest.h"
 #include "tests/testing/runfiles.h"
+#include "toolstack_api/boot_config.h"
+#include "toolstack_api/convert.h"
 
 namespace argo::toolstack {
 namespace {
@@ -189,6 +195,357 @@ TEST_F(PlatformTest, AttachTokensAreUniqueAndChecked) {
   EXPECT_FALSE(platform_->CheckAttachToken(77, a->second));
   ASSERT_TRUE(platform_->DestroyDomain(a->first.id).ok());
   EXPECT_FALSE(platform_->CheckAttachToken(a->first.id, a->second));
+}
+
+// ---- The attach authority (DESIGN §8) --------------------------------------
+
+constexpr pid_t kPid = 4242;
+
+transport::AttachRequest Hello(DomainRef domain, std::string token) {
+  return transport::AttachRequest{.mode = transport::Mode::kBlocking,
+                                  .vcpus = 1,
+                                  .domain = std::move(domain),
+                                  .token = std::move(token)};
+}
+
+// Everything queued for `subscription` now.
+std::vector<v1::Event> Drain(Subscription& subscription) {
+  std::vector<v1::Event> events;
+  v1::Event e;
+  while (subscription.Next(absl::ZeroDuration(), &e) ==
+         Subscription::Wait::kEvent) {
+    events.push_back(e);
+  }
+  return events;
+}
+
+std::vector<v1::Event::Kind> Kinds(const std::vector<v1::Event>& events) {
+  std::vector<v1::Event::Kind> kinds;
+  for (const v1::Event& e : events) kinds.push_back(e.kind());
+  return kinds;
+}
+
+TEST_F(PlatformTest, AttachByNameOrIdRecordsThePidAndGrantsTheMemory) {
+  auto web = Create("web");
+  ASSERT_TRUE(web.ok());
+  const domid_t id = web->first.id;
+  EXPECT_EQ(web->first.attached_pid, 0);
+  auto grant = platform_->Attach(Hello(std::string("web"), web->second), kPid);
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_EQ(grant->domid, id);
+  EXPECT_EQ(grant->memory, platform_->hypervisor().DomainMemory(id));
+  EXPECT_EQ(grant->memory->nframes(), 256u);
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid);
+  EXPECT_EQ(DomainToProto(*platform_->GetDomain(id)).state(),
+            v1::Domain::RUNNING);
+  EXPECT_EQ(DomainToProto(*platform_->GetDomain(id)).attached_pid(),
+            uint32_t{kPid});
+  // Detached, it is CREATED again and attaches by id as well.
+  platform_->Detached(id, kPid, transport::DetachReason::kEvicted, "");
+  EXPECT_EQ(DomainToProto(*platform_->GetDomain(id)).state(),
+            v1::Domain::CREATED);
+  EXPECT_TRUE(platform_->Attach(Hello(id, web->second), kPid + 1).ok());
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid + 1);
+}
+
+TEST_F(PlatformTest, AttachRefusalsNameTheProblemAndChangeNothing) {
+  auto web = Create("web");
+  auto other = Create("other");
+  ASSERT_TRUE(web.ok() && other.ok());
+  const domid_t id = web->first.id;
+
+  auto unknown = platform_->Attach(Hello(std::string("nope"), web->second), kPid);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "no domain named \"nope\"");
+  EXPECT_EQ(transport::AttachErrorFor(unknown.status()),
+            transport::kAttachNoSuchDomain);
+  EXPECT_EQ(platform_->Attach(Hello(domid_t{77}, web->second), kPid)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+
+  for (const std::string& bad :
+       {other->second, std::string(""), web->second.substr(1),
+        web->second + "0"}) {
+    auto refused = platform_->Attach(Hello(id, bad), kPid);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
+        << bad;
+    EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                  "not the attach token of domain web"))
+        << refused.status();
+    EXPECT_EQ(transport::AttachErrorFor(refused.status()),
+              transport::kAttachBadToken);
+  }
+  EXPECT_EQ(platform_->Attach(Hello(id, web->second), 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, 0) << "refusals changed it";
+
+  ASSERT_TRUE(platform_->Attach(Hello(id, web->second), kPid).ok());
+  auto busy = platform_->Attach(Hello(id, web->second), kPid + 1);
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StrContains(busy.status().message(), "pid 4242"))
+      << busy.status();
+  EXPECT_EQ(transport::AttachErrorFor(busy.status()), transport::kAttachBusy);
+  // A wrong token learns nothing, not even that the domain is taken.
+  EXPECT_EQ(platform_->Attach(Hello(id, other->second), kPid + 1)
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid);
+}
+
+TEST_F(PlatformTest, ReissuedTokenReplacesTheOldOne) {
+  auto web = Create("web");
+  ASSERT_TRUE(web.ok());
+  const domid_t id = web->first.id;
+  ASSERT_TRUE(platform_->Attach(Hello(id, web->second), kPid).ok());
+  auto fresh = platform_->IssueAttachToken(std::string("web"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->size(), 32u);
+  EXPECT_NE(*fresh, web->second);
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid)
+      << "the attached process stays";
+  platform_->Detached(id, kPid, transport::DetachReason::kEvicted, "");
+  EXPECT_EQ(platform_->Attach(Hello(id, web->second), kPid).status().code(),
+            absl::StatusCode::kPermissionDenied)
+      << "the old token still works";
+  EXPECT_FALSE(platform_->CheckAttachToken(id, web->second));
+  EXPECT_TRUE(platform_->Attach(Hello(id, *fresh), kPid).ok());
+  EXPECT_EQ(platform_->IssueAttachToken(domid_t{77}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PlatformTest, ABootConfiguredDomainAttachesWithAReissuedToken) {
+  auto applied = ApplyConfig(*platform_,
+                             "domain { name: \"booted\" label: \"storage_t\" }",
+                             "boot.textproto", "");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_EQ(applied->created.size(), 1u);
+  const domid_t id = applied->created[0].id;
+  // Nobody saw the token the configuration's CreateDomain drew.
+  auto token = platform_->IssueAttachToken(std::string("booted"));
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto grant = platform_->Attach(Hello(std::string("booted"), *token), kPid);
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_EQ(grant->domid, id);
+  EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid);
+}
+
+// DESIGN §8: a guest that dies is a crash of its domain. Its rings and
+// waits go; the domain, its memory (contents included), its label and its
+// cables stay, partners are unaffected, and a new process can attach.
+TEST_F(PlatformTest, AGuestThatClosesCrashesItsDomainAndKeepsTheRest) {
+  auto storage = Create("storage", "storage_t");
+  auto client = Create("client");
+  ASSERT_TRUE(storage.ok() && client.ok());
+  const domid_t s = storage->first.id, c = client->first.id;
+  ASSERT_TRUE(platform_->Connect({c, 7}, {s, 80}, /*one_way=*/false).ok());
+  auto grant = platform_->Attach(Hello(c, client->second), kPid);
+  ASSERT_TRUE(grant.ok());
+
+  // The attached guest's hypercalls, in process: a ring of its own, and
+  // the storage domain's ring for it (the partner).
+  testing::RawGuest guest(&platform_->hypervisor(), c);
+  testing::RawGuest partner(&platform_->hypervisor(), s);
+  const std::vector<uint64_t> frames = testing::RawGuest::Frames(4096, 0x40);
+  ASSERT_EQ(guest.Register(80, s, 4096, frames), 0);
+  ASSERT_EQ(partner.Register(80, c, 4096, frames), 0);
+  const uint64_t kMark = 0x5eed5eed;
+  ASSERT_TRUE(grant->memory->CopyTo(0x30000, &kMark, sizeof(kMark)));
+  ASSERT_EQ(platform_->GetDomain(c)->info.ring_count, 1u);
+
+  auto events = platform_->events().Subscribe({});
+  ASSERT_TRUE(events.ok());
+  platform_->Detached(c, kPid, transport::DetachReason::kClosed, "EOF");
+
+  const DomainRecord after = *platform_->GetDomain(c);
+  EXPECT_EQ(after.attached_pid, 0);
+  EXPECT_EQ(after.info.ring_count, 0u) << "its rings survived the crash";
+  EXPECT_EQ(after.label, "client_t");
+  EXPECT_EQ(after.info.memory_frames, 256u);
+  EXPECT_EQ(platform_->hypervisor().DomainMemory(c), grant->memory)
+      << "the crash replaced its memory";
+  uint64_t mark = 0;
+  ASSERT_TRUE(grant->memory->CopyFrom(0x30000, &mark, sizeof(mark)));
+  EXPECT_EQ(mark, kMark);
+  EXPECT_EQ(platform_->table().List().size(), 2u) << "its cables went";
+  // The partner's own ring named the crashed domain as its unicast
+  // partner: Xen's soft reset removes it too (argo_soft_reset).
+  EXPECT_EQ(platform_->GetDomain(s)->info.ring_count, 0u);
+  EXPECT_TRUE(platform_->hypervisor().DomainExists(s));
+
+  const std::vector<v1::Event> seen = Drain(**events);
+  std::vector<v1::Event::Kind> kinds = Kinds(seen);
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.front(), v1::Event::GUEST_DETACHED);
+  EXPECT_EQ(kinds.back(), v1::Event::DOMAIN_CRASHED);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(),
+                       v1::Event::RING_UNREGISTERED),
+            2);
+  EXPECT_EQ(seen.front().summary(),
+            "guest pid 4242 detached from domain client (id 2): its socket "
+            "closed: EOF");
+  EXPECT_TRUE(absl::StrContains(seen.back().summary(),
+                                "domain client (id 2) crashed"))
+      << seen.back().summary();
+  EXPECT_EQ(seen.back().domain().ring_count(), 0u);
+  EXPECT_EQ(seen.back().domain().state(), v1::Domain::CREATED);
+
+  // Ready for a new guest, with the same token.
+  auto again = platform_->Attach(Hello(c, client->second), kPid + 1);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(guest.Register(80, s, 4096, frames), 0);
+}
+
+TEST_F(PlatformTest, AProtocolErrorCrashesButAnEvictionDoesNot) {
+  auto storage = Create("storage", "storage_t");
+  auto client = Create("client");
+  ASSERT_TRUE(storage.ok() && client.ok());
+  const domid_t s = storage->first.id, c = client->first.id;
+  testing::RawGuest guest(&platform_->hypervisor(), c);
+  const std::vector<uint64_t> frames = testing::RawGuest::Frames(4096, 0x40);
+
+  ASSERT_TRUE(platform_->Attach(Hello(c, client->second), kPid).ok());
+  ASSERT_EQ(guest.Register(80, s, 4096, frames), 0);
+  platform_->Detached(c, kPid, transport::DetachReason::kEvicted, "");
+  EXPECT_EQ(platform_->GetDomain(c)->info.ring_count, 1u)
+      << "an eviction is not a crash";
+
+  ASSERT_TRUE(platform_->Attach(Hello(c, client->second), kPid).ok());
+  auto events = platform_->events().Subscribe({});
+  ASSERT_TRUE(events.ok());
+  platform_->Detached(c, kPid, transport::DetachReason::kProtocolError,
+                      std::string("bad magic \x01\xff", 12));
+  EXPECT_EQ(platform_->GetDomain(c)->info.ring_count, 0u);
+  const std::vector<v1::Event> seen = Drain(**events);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().summary(),
+            "guest pid 4242 detached from domain client (id 2): protocol "
+            "error: bad magic \\x01\\xff")
+      << "the guest's bytes are escaped";
+  EXPECT_EQ(seen.back().kind(), v1::Event::DOMAIN_CRASHED);
+}
+
+// The transport's report about a process that is no longer the domain's
+// (a late report, or a pid never attached) must not reset the rings of the
+// process attached now.
+TEST_F(PlatformTest, AStaleDetachChangesNothing) {
+  auto storage = Create("storage", "storage_t");
+  auto client = Create("client");
+  ASSERT_TRUE(storage.ok() && client.ok());
+  const domid_t s = storage->first.id, c = client->first.id;
+  ASSERT_TRUE(platform_->Attach(Hello(c, client->second), kPid).ok());
+  testing::RawGuest guest(&platform_->hypervisor(), c);
+  ASSERT_EQ(guest.Register(80, s, 4096, testing::RawGuest::Frames(4096, 0x40)),
+            0);
+  auto events = platform_->events().Subscribe({});
+  ASSERT_TRUE(events.ok());
+  platform_->Detached(c, kPid + 1, transport::DetachReason::kClosed, "");
+  platform_->Detached(99, kPid, transport::DetachReason::kClosed, "");
+  EXPECT_EQ(platform_->GetDomain(c)->attached_pid, kPid);
+  EXPECT_EQ(platform_->GetDomain(c)->info.ring_count, 1u);
+  EXPECT_TRUE(Drain(**events).empty());
+}
+
+TEST_F(PlatformTest, AttachEventsNameDomainAndPidButNeverTheToken) {
+  auto web = Create("web");
+  ASSERT_TRUE(web.ok());
+  const domid_t id = web->first.id;
+  auto events = platform_->events().Subscribe({{}, id});
+  ASSERT_TRUE(events.ok());
+  ASSERT_TRUE(platform_->Attach(Hello(std::string("web"), web->second), kPid)
+                  .ok());
+  auto fresh = platform_->IssueAttachToken(id);
+  ASSERT_TRUE(fresh.ok());
+  // A refusal is no event (the transport logs it), and must not echo.
+  auto refused = platform_->Attach(Hello(id, web->second), kPid + 1);
+  EXPECT_FALSE(absl::StrContains(refused.status().message(), web->second));
+  EXPECT_FALSE(absl::StrContains(refused.status().message(), *fresh));
+  platform_->Detached(id, kPid, transport::DetachReason::kClosed, "");
+
+  const std::vector<v1::Event> seen = Drain(**events);
+  EXPECT_EQ(Kinds(seen),
+            (std::vector<v1::Event::Kind>{v1::Event::GUEST_ATTACHED,
+                                          v1::Event::GUEST_DETACHED,
+                                          v1::Event::DOMAIN_CRASHED}));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].summary(),
+            "guest pid 4242 attached to domain web (id 1, blocking, 1 vcpu)");
+  EXPECT_EQ(seen[0].domain().state(), v1::Domain::RUNNING);
+  EXPECT_EQ(seen[0].domain().attached_pid(), uint32_t{kPid});
+  EXPECT_EQ(seen[1].domain().attached_pid(), 0u);
+  for (const v1::Event& e : seen) {
+    const std::string text = e.DebugString();
+    EXPECT_FALSE(absl::StrContains(text, web->second)) << text;
+    EXPECT_FALSE(absl::StrContains(text, *fresh)) << text;
+  }
+}
+
+// DestroyDomain evicts before it tears down: while the evictor runs the
+// domain is still whole, attaches and new tokens are refused, and the
+// evictor may report the eviction from another thread without deadlock.
+TEST_F(PlatformTest, DestroyEvictsTheGuestBeforeTearingDown) {
+  auto storage = Create("storage", "storage_t");
+  auto client = Create("client");
+  ASSERT_TRUE(storage.ok() && client.ok());
+  const domid_t s = storage->first.id, c = client->first.id;
+  ASSERT_TRUE(platform_->Connect({c, 7}, {s, 80}, false).ok());
+  ASSERT_TRUE(platform_->Attach(Hello(c, client->second), kPid).ok());
+  testing::RawGuest guest(&platform_->hypervisor(), c);
+  ASSERT_EQ(guest.Register(80, s, 4096, testing::RawGuest::Frames(4096, 0x40)),
+            0);
+
+  struct Seen {
+    std::vector<domid_t> evicted;
+    bool existed = false;
+    uint32_t rings = 0;
+    size_t cables = 0;
+    absl::StatusCode attach, token, destroy_again;
+  } seen;
+  platform_->SetEvictor([&](domid_t id) {
+    seen.evicted.push_back(id);
+    seen.existed = platform_->hypervisor().DomainExists(id);
+    seen.rings = platform_->GetDomain(id)->info.ring_count;
+    seen.cables = platform_->table().List().size();
+    seen.attach =
+        platform_->Attach(Hello(id, client->second), kPid + 1).status().code();
+    seen.token = platform_->IssueAttachToken(id).status().code();
+    // As the transport does: its loop thread reports, the evictor waits.
+    std::thread loop([&] {
+      seen.destroy_again = platform_->DestroyDomain(id).code();
+      platform_->Detached(id, kPid, transport::DetachReason::kEvicted, "");
+    });
+    loop.join();
+  });
+  auto events = platform_->events().Subscribe({{}, c});
+  ASSERT_TRUE(events.ok());
+  ASSERT_TRUE(platform_->DestroyDomain(std::string("client")).ok());
+
+  EXPECT_EQ(seen.evicted, std::vector<domid_t>{c});
+  EXPECT_TRUE(seen.existed);
+  EXPECT_EQ(seen.rings, 1u);
+  EXPECT_EQ(seen.cables, 2u);
+  EXPECT_EQ(seen.attach, absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(seen.token, absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(seen.destroy_again, absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(platform_->hypervisor().DomainExists(c));
+  EXPECT_TRUE(platform_->table().List().empty());
+  const std::vector<v1::Event::Kind> kinds = Kinds(Drain(**events));
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.front(), v1::Event::GUEST_DETACHED);
+  EXPECT_EQ(kinds.back(), v1::Event::DOMAIN_DESTROYED);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), v1::Event::DOMAIN_CRASHED),
+            0)
+      << "an eviction is not a crash";
+
+  // A domain nobody is attached to is evicted all the same (a no-op for
+  // the transport), and a cleared evictor is never called again.
+  ASSERT_TRUE(platform_->DestroyDomain(s).ok());
+  EXPECT_EQ(seen.evicted, (std::vector<domid_t>{c, s}));
+  platform_->SetEvictor(nullptr);
+  ASSERT_TRUE(Create("later").ok());
+  ASSERT_TRUE(platform_->DestroyDomain(std::string("later")).ok());
+  EXPECT_EQ(seen.evicted.size(), 2u);
 }
 
 }  // namespace

@@ -708,6 +708,10 @@ TEST_F(ServiceTest, TopologyOfATopLevel) {
   EXPECT_EQ(t.level(), 0u);
   EXPECT_EQ(t.parent(), "");
   EXPECT_EQ(t.children_size(), 0);
+  EXPECT_EQ(t.attach_socket(), "") << "no attach socket served yet";
+  platform_->SetAttachSocketPath("/run/argo/argo-hv-attach.sock");
+  ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());
+  EXPECT_EQ(t.attach_socket(), "/run/argo/argo-hv-attach.sock");
 }
 
 TEST_F(ServiceTest, ApplyIsAllOrNothing) {
@@ -861,6 +865,83 @@ TEST_F(ServiceTest, AFloodOfWatchStreamsIsRefused) {
   EXPECT_EQ(again.Take(1).size(), 1u);
   again.Finish();
   for (auto& w : watchers) w->Finish();
+}
+
+// ---- Guest attach (§8) -------------------------------------------------------
+
+TEST_F(ServiceTest, IssueAttachTokenReplacesTheTokenAndShowsTheGuest) {
+  v1::CreateDomainRequest create;
+  create.set_name("web");
+  v1::CreateDomainResponse created;
+  ASSERT_TRUE(stub_->CreateDomain(Ctx().get(), create, &created).ok());
+  const domid_t id = created.domain().id();
+  v1::WatchRequest attaches;
+  attaches.add_kinds(v1::Event::GUEST_ATTACHED);
+  Watcher watcher(stub_.get(), attaches);
+  ASSERT_TRUE(watcher.Subscribed());
+
+  v1::IssueAttachTokenRequest request;
+  *request.mutable_domain() = Named("web");
+  v1::IssueAttachTokenResponse issued;
+  grpc::Status s = stub_->IssueAttachToken(Ctx().get(), request, &issued);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(issued.attach_token().size(), 32u);
+  EXPECT_NE(issued.attach_token(), created.attach_token());
+  EXPECT_EQ(issued.domain().name(), "web");
+  EXPECT_EQ(issued.domain().id(), id);
+  EXPECT_EQ(issued.domain().state(), v1::Domain::CREATED);
+  EXPECT_EQ(issued.domain().attached_pid(), 0u);
+  EXPECT_FALSE(platform_->CheckAttachToken(id, created.attach_token()));
+  EXPECT_TRUE(platform_->CheckAttachToken(id, issued.attach_token()));
+
+  // A guest attaches (as the transport would): every view shows it.
+  ASSERT_TRUE(platform_
+                  ->Attach({transport::Mode::kBlocking, 1, std::string("web"),
+                            issued.attach_token()},
+                           777)
+                  .ok());
+  v1::GetDomainRequest get;
+  *get.mutable_domain() = Id(id);
+  v1::Domain got;
+  ASSERT_TRUE(stub_->GetDomain(Ctx().get(), get, &got).ok());
+  EXPECT_EQ(got.state(), v1::Domain::RUNNING);
+  EXPECT_EQ(got.attached_pid(), 777u);
+  v1::ListDomainsResponse list;
+  ASSERT_TRUE(stub_->ListDomains(Ctx().get(), {}, &list).ok());
+  ASSERT_EQ(list.domains_size(), 1);
+  EXPECT_EQ(list.domains(0).state(), v1::Domain::RUNNING);
+  EXPECT_EQ(list.domains(0).attached_pid(), 777u);
+  std::vector<v1::Event> events = watcher.Take(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind(), v1::Event::GUEST_ATTACHED);
+  EXPECT_EQ(events[0].domain().attached_pid(), 777u);
+  EXPECT_EQ(events[0].summary().find(issued.attach_token()), std::string::npos);
+  watcher.Finish();
+
+  platform_->Detached(id, 777, transport::DetachReason::kClosed, "");
+  ASSERT_TRUE(stub_->GetDomain(Ctx().get(), get, &got).ok());
+  EXPECT_EQ(got.state(), v1::Domain::CREATED);
+  EXPECT_EQ(got.attached_pid(), 0u);
+}
+
+TEST_F(ServiceTest, IssueAttachTokenErrors) {
+  Create("web");
+  v1::IssueAttachTokenResponse issued;
+  auto issue = [&](v1::IssueAttachTokenRequest r) {
+    return [this, r, &issued] {
+      return stub_->IssueAttachToken(Ctx().get(), r, &issued);
+    };
+  };
+  v1::IssueAttachTokenRequest r;
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "domain: name a domain",
+                issue(r));
+  *r.mutable_domain() = Named("ghost");
+  ExpectRefused(StatusCode::NOT_FOUND, "no domain named \"ghost\"", issue(r));
+  *r.mutable_domain() = Id(9);
+  ExpectRefused(StatusCode::NOT_FOUND, "no domain with id 9", issue(r));
+  *r.mutable_domain() = Id(0x7FF0);
+  ExpectRefused(StatusCode::INVALID_ARGUMENT, "is not a domain", issue(r));
+  EXPECT_TRUE(issued.attach_token().empty());
 }
 
 }  // namespace

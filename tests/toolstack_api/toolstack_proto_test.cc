@@ -3,9 +3,13 @@
 // socket answers health checks and reflection, so standard gRPC tools can
 // find it.
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <set>
@@ -37,7 +41,7 @@ TEST(ToolstackProtoTest, ServiceHasTheRpcsOfTheDesign) {
       "CreateDomain", "DestroyDomain", "GetDomain", "ListDomains", "Connect",
       "Disconnect",   "ListCables",    "Explain",   "ListRings",   "GetStats",
       "LoadPolicy",   "GetPolicy",     "Relabel",   "GetAudit",    "Watch",
-      "GetTopology",  "Apply"};
+      "GetTopology",  "Apply",         "IssueAttachToken"};
   EXPECT_EQ(methods, expected);
   EXPECT_TRUE(service->FindMethodByName("Watch")->server_streaming());
 }
@@ -156,6 +160,77 @@ TEST(ToolstackProtoTest, DaemonServerAnswersHealthAndReflection) {
   listener->reset();
   EXPECT_NE(access(socket.c_str(), F_OK), 0) << "socket left behind";
   unlink((socket + ".lock").c_str());
+  rmdir(dir);
+}
+
+TEST(UnixListenerTest, AttachSocketPathSitsBesideTheApiSocket) {
+  EXPECT_EQ(AttachSocketPath("/run/argo/argo-hv.sock"),
+            "/run/argo/argo-hv-attach.sock");
+  EXPECT_EQ(AttachSocketPath("/tmp/x/hv"), "/tmp/x/hv.attach");
+  EXPECT_EQ(AttachSocketPath("/tmp/x/hv.socket"), "/tmp/x/hv.socket.attach");
+  EXPECT_EQ(AttachSocketPath(".sock"), "-attach.sock");
+}
+
+// The attach socket: SOCK_SEQPACKET (one Hello per datagram), owner-only
+// and locked like the API socket, its fd handed over without Start.
+TEST(UnixListenerTest, AttachSocketIsSeqpacketWithItsOwnLock) {
+  char dir[] = "/tmp/argo-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string api = std::string(dir) + "/hv.sock";
+  const std::string attach = AttachSocketPath(api);
+  auto api_listener = UnixListener::Open(api, {});
+  ASSERT_TRUE(api_listener.ok()) << api_listener.status();
+  auto attach_listener = UnixListener::Open(attach, {}, SOCK_SEQPACKET);
+  ASSERT_TRUE(attach_listener.ok()) << attach_listener.status();
+  int type = 0;
+  socklen_t len = sizeof(type);
+  ASSERT_EQ(getsockopt((*attach_listener)->fd(), SOL_SOCKET, SO_TYPE, &type,
+                       &len),
+            0);
+  EXPECT_EQ(type, SOCK_SEQPACKET);
+  ASSERT_EQ(getsockopt((*api_listener)->fd(), SOL_SOCKET, SO_TYPE, &type, &len),
+            0);
+  EXPECT_EQ(type, SOCK_STREAM);
+  struct stat st;
+  ASSERT_EQ(stat(attach.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(access((attach + ".lock").c_str(), F_OK), 0);
+
+  // A second daemon is refused the attach socket too.
+  auto second = UnixListener::Open(attach, {}, SOCK_SEQPACKET);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find(attach + ".lock"),
+            std::string::npos)
+      << second.status();
+  auto bad_type = UnixListener::Open(std::string(dir) + "/d.sock", {},
+                                     SOCK_DGRAM);
+  EXPECT_EQ(bad_type.status().code(), absl::StatusCode::kInvalidArgument);
+
+  // A guest connects and its datagram arrives whole.
+  const int guest = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  ASSERT_GE(guest, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, attach.data(), attach.size());
+  ASSERT_EQ(connect(guest, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  const int served = accept4((*attach_listener)->fd(), nullptr, nullptr,
+                             SOCK_CLOEXEC);
+  ASSERT_GE(served, 0);
+  const char hello[] = "hello";
+  ASSERT_EQ(send(guest, hello, sizeof(hello), 0),
+            static_cast<ssize_t>(sizeof(hello)));
+  char got[64];
+  EXPECT_EQ(recv(served, got, sizeof(got), 0),
+            static_cast<ssize_t>(sizeof(hello)));
+  close(served);
+  close(guest);
+
+  attach_listener->reset();
+  api_listener->reset();
+  EXPECT_NE(access(attach.c_str(), F_OK), 0) << "socket left behind";
+  unlink((api + ".lock").c_str());
+  unlink((attach + ".lock").c_str());
   rmdir(dir);
 }
 

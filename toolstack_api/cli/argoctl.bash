@@ -24,7 +24,7 @@ _argoctl() {
     --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --domain) COMPREPLY=($(compgen -W "$(argoctl "${global[@]}" __complete domains)" -- "$cur")); return ;;
     --kind)
-      COMPREPLY=($(compgen -W "domain_created domain_destroyed ring_registered ring_unregistered cable_changed policy_loaded access_denied" -- "$cur"))
+      COMPREPLY=($(compgen -W "domain_created domain_destroyed ring_registered ring_unregistered cable_changed policy_loaded access_denied guest_attached guest_detached domain_crashed" -- "$cur"))
       return ;;
     --timeout | --count | --for | --id | --memory | --label | --max) return ;;
   esac
@@ -37,7 +37,7 @@ _argoctl() {
     "") words=$(argoctl __complete commands) ;;
     domain)
       if ((${#cmd[@]} == 1)); then
-        words="create destroy show"
+        words="create destroy show token"
       elif [[ ${cmd[1]} != create ]] && ((${#cmd[@]} == 2)); then
         words=$(argoctl "${global[@]}" __complete domains)
       fi ;;

@@ -1,4 +1,5 @@
-// argoctl domains | domain create | domain destroy | domain show
+// argoctl domains | domain create | domain destroy | domain show |
+// domain token
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,13 +19,19 @@ std::string Memory(uint64_t frames) {
   return kib % 1024 == 0 ? absl::StrCat(kib / 1024, "M") : absl::StrCat(kib, "K");
 }
 
+// The attached guest's pid, "-" when none (state created).
+std::string Pid(const v1::Domain& d) {
+  return d.attached_pid() == 0 ? std::string("-")
+                               : absl::StrCat(d.attached_pid());
+}
+
 void PrintDomainTable(std::ostream& out,
                       const google::protobuf::RepeatedPtrField<v1::Domain>& ds) {
-  TextTable table({"ID", "NAME", "LABEL", "STATE", "MEMORY", "RINGS", "SENT",
-                   "RECEIVED", "EAGAIN", "DENIED"});
+  TextTable table({"ID", "NAME", "LABEL", "STATE", "PID", "MEMORY", "RINGS",
+                   "SENT", "RECEIVED", "EAGAIN", "DENIED"});
   for (const v1::Domain& d : ds) {
     table.AddRow({absl::StrCat(d.id()), d.name(), d.label(),
-                  StateName(d.state()), Memory(d.memory_frames()),
+                  StateName(d.state()), Pid(d), Memory(d.memory_frames()),
                   absl::StrCat(d.ring_count()),
                   absl::StrCat(d.counters().messages_sent()),
                   absl::StrCat(d.counters().messages_received()),
@@ -40,6 +47,7 @@ void PrintDomain(std::ostream& out, const v1::Domain& d) {
       << "name:      " << d.name() << "\n"
       << "label:     " << d.label() << "\n"
       << "state:     " << StateName(d.state()) << "\n"
+      << "pid:       " << Pid(d) << "\n"
       << "memory:    " << Memory(d.memory_frames()) << " ("
       << d.memory_frames() << " frames)\n"
       << "argo:      " << (d.argo_enabled() ? "enabled" : "disabled") << "\n"
@@ -107,14 +115,27 @@ int ShowDomain(Context& ctx, const Args& args) {
       [&](const v1::Domain& d) { PrintDomain(ctx.out(), d); });
 }
 
+// Prints the bare token on a line of its own, so a script can take it
+// with $(argoctl domain token NAME).
+int IssueToken(Context& ctx, const Args& args) {
+  v1::IssueAttachTokenRequest request;
+  *request.mutable_domain() = DomainArg(args.positional[0]);
+  return Unary<v1::IssueAttachTokenRequest, v1::IssueAttachTokenResponse>(
+      ctx, &v1::Toolstack::Stub::IssueAttachToken, request,
+      [&](const v1::IssueAttachTokenResponse& r) {
+        ctx.out() << r.attach_token() << "\n";
+      });
+}
+
 }  // namespace
 
 std::vector<Command> DomainCommands() {
   return {
       {"domains", "[--page-size N]", "list the domains",
-       "Columns: id, name, policy label, state, memory, rings registered, "
-       "messages sent and received, sends refused with EAGAIN, operations "
-       "the policy denied.\n" +
+       "Columns: id, name, policy label, state (created; running while a "
+       "guest process is attached), that process's pid, memory, rings "
+       "registered, messages sent and received, sends refused with EAGAIN, "
+       "operations the policy denied.\n" +
            std::string(kPageSizeHelp),
        {{"page-size"}, {}, 0, 0}, ListDomains},
       {"domain create",
@@ -134,6 +155,12 @@ std::vector<Command> DomainCommands() {
        {{}, {}, 1, 1}, DestroyDomain},
       {"domain show", "DOMAIN", "show one domain", "DOMAIN: a name or an id.",
        {{}, {}, 1, 1}, ShowDomain},
+      {"domain token", "DOMAIN", "issue a new attach token",
+       "DOMAIN: a name or an id. Prints a fresh attach token, the one a guest "
+       "process presents to run as the domain (e.g. one the boot "
+       "configuration created). The previous token stops working; a process "
+       "already attached stays.",
+       {{}, {}, 1, 1}, IssueToken},
   };
 }
 

@@ -1,9 +1,13 @@
 // argoctl rings | stats | watch | topology | apply
+#include <string>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 #include "toolstack_api/cli/command.h"
 #include "toolstack_api/cli/text_table.h"
 #include "toolstack_api/config_file.h"
@@ -11,6 +15,18 @@
 
 namespace argo::toolstack::cli {
 namespace {
+
+// "domain_created, domain_destroyed, ...": every kind --kind accepts, from
+// the .proto, so a kind added there is listed (and parsed) here at once.
+std::string KindNames() {
+  const google::protobuf::EnumDescriptor* kinds = v1::Event::Kind_descriptor();
+  std::vector<std::string> names;
+  for (int i = 0; i < kinds->value_count(); ++i) {
+    if (kinds->value(i)->number() == v1::Event::KIND_UNSPECIFIED) continue;
+    names.push_back(absl::AsciiStrToLower(kinds->value(i)->name()));
+  }
+  return absl::StrJoin(names, ", ");
+}
 
 int ListRings(Context& ctx, const Args& args) {
   v1::ListRingsRequest request;
@@ -70,10 +86,8 @@ int Watch(Context& ctx, const Args& args) {
       v1::Event::Kind kind;
       if (!v1::Event::Kind_Parse(absl::AsciiStrToUpper(name), &kind) ||
           kind == v1::Event::KIND_UNSPECIFIED) {
-        throw UsageError{absl::StrCat(
-            "unknown event kind ", name,
-            " (domain_created, domain_destroyed, ring_registered, "
-            "ring_unregistered, cable_changed, policy_loaded, access_denied)")};
+        throw UsageError{
+            absl::StrCat("unknown event kind ", name, " (", KindNames(), ")")};
       }
       request.add_kinds(kind);
     }
@@ -142,6 +156,10 @@ int Topology(Context& ctx, const Args&) {
                           ? std::string("(none)")
                           : absl::StrJoin(t.children(), ", "))
                   << "\n";
+        ctx.out() << "attach:   "
+                  << (t.attach_socket().empty() ? std::string("(not served)")
+                                                : t.attach_socket())
+                  << "\n";
       });
 }
 
@@ -181,8 +199,7 @@ std::vector<Command> LevelCommands() {
       {"stats", "", "level and per-domain statistics", "", {}, Stats},
       {"watch", "[--kind KIND]... [--domain DOMAIN] [--count N] [--for SECONDS]",
        "stream events as they happen",
-       "KIND: domain_created, domain_destroyed, ring_registered, "
-       "ring_unregistered, cable_changed, policy_loaded, access_denied.\n"
+       "KIND: " + KindNames() + ".\n"
        "  --count N      stop after N events\n"
        "  --for SECONDS  stop after SECONDS (default one day)\n"
        "With --json, one JSON object per line.\n"
@@ -191,7 +208,8 @@ std::vector<Command> LevelCommands() {
        "second by a summary line (\"suppressed N ... events from dom D\"; "
        "field suppressed in --json).",
        {{"kind", "domain", "count", "for"}, {}, 0, 0}, Watch},
-      {"topology", "", "this level's place among hypervisors", "", {},
+      {"topology", "", "this level's place among hypervisors",
+       "Also where guest processes attach (the attach socket).", {},
        Topology},
       {"apply", "CONFIG", "apply a boot configuration (all or nothing)",
        "CONFIG: argo.config.v1 text format (see configs/). A policy_file in "
