@@ -1,9 +1,10 @@
-// argo-hv: the hypervisor daemon of one level (DESIGN §6). Owns the core,
-// the implicit-destination table and the policy; serves the toolstack API
-// on a unix socket (and loopback TCP when asked).
+// argo-hv: the hypervisor daemon of one level (DESIGN §6, §8). Owns the
+// core, the implicit-destination table and the policy; serves the toolstack
+// API on a unix socket (and loopback TCP when asked) and guest processes on
+// the attach socket beside it (the io_uring guest server).
 //
-//   argo-hv [--socket PATH] [--config FILE] [--policy FILE]
-//           [--allow-uid UID]... [--tcp 127.0.0.1:PORT]
+//   argo-hv [--socket PATH] [--attach-socket PATH] [--config FILE]
+//           [--policy FILE] [--allow-uid UID]... [--tcp 127.0.0.1:PORT]
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@
 #include "toolstack_api/server.h"
 #include "toolstack_api/unix_listener.h"
 #include "toolstack_api/version.h"
+#include "transport/guest_server.h"
+#include "transport/virq_sockets.h"
 
 namespace argo::toolstack {
 absl::string_view DefaultConfigText();  // configs/default.textproto
@@ -44,6 +47,9 @@ constexpr char kUsage[] =
     "                     or /run/argo/argo-hv.sock); mode 0600. Its directory\n"
     "                     is created 0700, or must be yours and writable by\n"
     "                     no one else\n"
+    "  --attach-socket PATH  where guest processes attach (SOCK_SEQPACKET,\n"
+    "                     mode 0600; default: the socket's path with .sock\n"
+    "                     replaced by -attach.sock)\n"
     "  --config FILE      apply this boot configuration (argo.config.v1 text\n"
     "                     format) before serving; a bad file stops the start.\n"
     "                     @default: the embedded configs/default.textproto\n"
@@ -63,6 +69,7 @@ constexpr char kUsage[] =
 
 struct Flags {
   std::string socket = DefaultSocketPath();
+  std::string attach_socket;  // "": AttachSocketPath(socket)
   std::string config;
   std::string policy;
   std::vector<uid_t> allowed_uids;
@@ -97,6 +104,8 @@ Flags ParseFlags(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--socket") {
       flags.socket = value();
+    } else if (arg == "--attach-socket") {
+      flags.attach_socket = value();
     } else if (arg == "--config") {
       flags.config = value();
     } else if (arg == "--policy") {
@@ -142,7 +151,11 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // VIRQs reach attached guests' wake sockets; created before the level
+  // that raises them and destroyed after it.
+  transport::VirqSockets virqs;
   PlatformOptions platform_options;
+  platform_options.notifier = &virqs;
   platform_options.max_domains = flags.max_domains;
   platform_options.max_total_memory_frames = flags.max_memory_mib * 256;
   // The platform reads an empty policy_text as "the embedded default", so
@@ -173,6 +186,23 @@ int Main(int argc, char** argv) {
   // The socket before the server: a second daemon stops here, untouched.
   auto listener = UnixListener::Open(flags.socket, flags.allowed_uids);
   if (!listener.ok()) Fail(listener.status());
+  const std::string attach_path = flags.attach_socket.empty()
+                                      ? AttachSocketPath(flags.socket)
+                                      : flags.attach_socket;
+  auto attach_listener =
+      UnixListener::Open(attach_path, flags.allowed_uids, SOCK_SEQPACKET);
+  if (!attach_listener.ok()) Fail(attach_listener.status());
+  transport::GuestServerOptions guest_options;
+  guest_options.allowed_uids = flags.allowed_uids;
+  guest_options.max_guests = flags.max_domains;
+  auto guests = transport::GuestServer::Start(
+      (*attach_listener)->fd(), &(*platform)->hypervisor(), platform->get(),
+      &virqs, guest_options);
+  if (!guests.ok()) Fail(guests.status());
+  (*platform)->SetAttachSocketPath(attach_path);
+  transport::GuestServer* guest_server = guests->get();
+  (*platform)->SetEvictor(
+      [guest_server](domid_t domid) { guest_server->Evict(domid); });
   ServerOptions server_options;
   server_options.tcp_address = flags.tcp;
   auto server = ToolstackServer::Start(platform->get(), server_options);
@@ -191,7 +221,8 @@ int Main(int argc, char** argv) {
                      });
   std::fprintf(stderr,
                "argo-hv: started (argo-hv %s, gRPC %s, protobuf %s) pid %d on "
-               "unix:%s%s; config %s; policy %s; %zu domains\n",
+               "unix:%s%s; guests attach at %s; config %s; policy %s; %zu "
+               "domains\n",
                kArgoVersion, grpc::Version().c_str(),
                google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
                    .c_str(),
@@ -201,6 +232,7 @@ int Main(int argc, char** argv) {
                    : absl::StrCat(" and tcp:", flags.tcp, " (port ",
                                   (*server)->tcp_port(), ")")
                          .c_str(),
+               attach_path.c_str(),
                flags.config.empty() ? "(none)" : flags.config.c_str(),
                flags.policy.empty() ? "(embedded default)"
                                     : flags.policy.c_str(),
@@ -209,6 +241,10 @@ int Main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   (*listener)->Stop();
+  // Guests first: detached (not crashed), then no eviction can be running.
+  (*platform)->SetEvictor(nullptr);
+  guests->reset();
+  attach_listener->reset();
   (*server)->Shutdown(absl::Seconds(2));
   listener->reset();  // removes the socket
   std::fprintf(stderr, "argo-hv: stopped on %s (argo-hv %s); removed %s\n",
