@@ -161,7 +161,10 @@ std::vector<Command> SendListenCommands() {
           "any: a wildcard ring) and prints each message: source, type,\n"
           "length and payload (text if printable, else hex), or one JSON\n"
           "object per line with --json. Exits after N messages (default:\n"
-          "never). Notifies after each read so waiting senders wake up.\n",
+          "never). Notifies after each read so waiting senders wake up.\n"
+          "A ring --from D is torn down when D's guest process detaches (a\n"
+          "crash reset, as Xen's argo_soft_reset): for senders that come and\n"
+          "go, such as one-shot `argo-guest send`, listen --from any.\n",
           OptionSpec{{"--port", "--from", "--count", "--ring-size"}, {"--json"}},
           RunListen,
       },
