@@ -103,7 +103,8 @@ TEST_P(GuestTest, WildcardRingTakesAnySender) {
   ASSERT_TRUE(a && b);
   auto ring = a->RegisterRing(30, XEN_ARGO_DOMID_ANY, 4096);
   ASSERT_TRUE(ring.ok()) << ring.status();
-  const absl::Span<const uint8_t> parts[] = {Bytes("two "), Bytes("parts")};
+  const std::string two = "two ", parts_text = "parts";
+  const absl::Span<const uint8_t> parts[] = {Bytes(two), Bytes(parts_text)};
   auto sent = b->Sendv(6, xen_argo_addr_t{30, kA, 0}, parts, 0);
   ASSERT_TRUE(sent.ok()) << sent.status();
   auto m = NextMessage(*a, *ring);
