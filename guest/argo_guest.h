@@ -55,10 +55,10 @@ typedef struct argo_guest_iov {
 
 /* What argo_guest_read found. */
 typedef struct argo_guest_message_info {
-  domid_t src_domain;     /* stamped by the hypervisor */
+  domid_t src_domain; /* stamped by the hypervisor */
   xen_argo_port_t src_port;
   uint32_t message_type;
-  uint32_t len;           /* payload bytes (also when the buffer is short) */
+  uint32_t len; /* payload bytes (also when the buffer is short) */
 } argo_guest_message_info_t;
 
 /* Attaches. On success returns 0 and sets *out; on failure returns a
@@ -136,8 +136,8 @@ int argo_guest_wait_virq(argo_guest_t *guest, int timeout_ms);
  * -XEN_EAGAIN if the ring is empty; -XEN_EMSGSIZE if cap is smaller than
  * the payload: then nothing is consumed and info->len says how much room
  * it needs; -XEN_EFAULT if the ring held a header that cannot be valid
- * (the ring is then reset to empty). After reading, call argo_guest_notify_null() so senders
- * waiting for space wake up. */
+ * (the ring is then reset to empty). After reading, call
+ * argo_guest_notify_null() so senders waiting for space wake up. */
 int64_t argo_guest_read(argo_guest_ring_t *ring, void *buf, size_t cap,
                         argo_guest_message_info_t *info);
 

@@ -1,7 +1,5 @@
 // The C interface (argo_guest.h) over guest::Guest: opaque handles own the
 // C++ objects; every Status becomes its negated Xen errno at this edge.
-#include "guest/argo_guest.h"
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -13,6 +11,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "argo_core/xen_status.h"
+#include "guest/argo_guest.h"
 #include "guest/errors.h"
 #include "guest/guest.h"
 

@@ -16,8 +16,9 @@ struct Summary {
 };
 
 constexpr Summary kSummaries[] = {
-    {XEN_EPERM, "EPERM: not permitted (wildcard rings disallowed, or a "
-                "source domain other than the caller)"},
+    {XEN_EPERM,
+     "EPERM: not permitted (wildcard rings disallowed, or a "
+     "source domain other than the caller)"},
     {XEN_ENOENT, "ENOENT: no such ring"},
     {XEN_ESRCH, "ESRCH: no such domain"},
     {XEN_EIO, "EIO: argo-hv went away (the call did not run)"},
@@ -30,13 +31,15 @@ constexpr Summary kSummaries[] = {
     {XEN_ENODEV, "ENODEV: Argo is not enabled for this domain"},
     {XEN_EINVAL, "EINVAL: invalid argument"},
     {XEN_ENOSPC, "ENOSPC: the domain has 128 rings already"},
-    {XEN_ENOSYS, "ENOSYS: the port is cabled to a parent level this "
-                 "hypervisor has no uplink to"},
+    {XEN_ENOSYS,
+     "ENOSYS: the port is cabled to a parent level this "
+     "hypervisor has no uplink to"},
     {XEN_ELOOP, "ELOOP: the message crossed too many levels"},
     {XEN_EMSGSIZE, "EMSGSIZE: message larger than the ring"},
     {XEN_EOPNOTSUPP, "EOPNOTSUPP: Argo is disabled, or the op is unknown"},
-    {XEN_ECONNREFUSED, "ECONNREFUSED: no ring accepts the message (or the "
-                       "port is not cabled)"},
+    {XEN_ECONNREFUSED,
+     "ECONNREFUSED: no ring accepts the message (or the "
+     "port is not cabled)"},
 };
 
 bool Implicit(const xen_argo_addr_t& dst) {
@@ -104,8 +107,8 @@ std::string Specific(int e, const ErrorContext& c) {
     case XEN_EMSGSIZE:
       if (send) {
         return absl::StrCat("message of ", c.bytes,
-                            " bytes is larger than the ring at ",
-                            DestText(c), " takes");
+                            " bytes is larger than the ring at ", DestText(c),
+                            " takes");
       }
       return "";
     case XEN_EEXIST:

@@ -159,10 +159,9 @@ absl::StatusOr<uint32_t> Guest::SendvWaitingForSpace(
     }
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return XenError(e, absl::StrCat(ExplainXenError(
-                                          e, SendContext(src_port, dst, bytes)),
-                                      "; no space within ",
-                                      absl::FormatDuration(timeout)));
+      return XenError(
+          e, absl::StrCat(ExplainXenError(e, SendContext(src_port, dst, bytes)),
+                          "; no space within ", absl::FormatDuration(timeout)));
     }
     // EBUSY: we are not queued, so no VIRQ is promised; poll.
     absl::Duration wait = e == XEN_EBUSY ? absl::Milliseconds(1) : left;

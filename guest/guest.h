@@ -72,8 +72,8 @@ class Guest {
   // Registers a ring of `len` bytes on `port` taking messages from
   // `partner`, or from anyone with XEN_ARGO_DOMID_ANY (a wildcard ring).
   // The ring is valid until UnregisterRing or the Guest's end.
-  absl::StatusOr<GuestRing*> RegisterRing(xen_argo_port_t port,
-                                          domid_t partner, uint32_t len);
+  absl::StatusOr<GuestRing*> RegisterRing(xen_argo_port_t port, domid_t partner,
+                                          uint32_t len);
   absl::Status UnregisterRing(GuestRing* ring);
 
   // sendv from this domain's `src_port`; `dst` may be kImplicitDestination.

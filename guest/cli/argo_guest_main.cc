@@ -80,8 +80,7 @@ void PrintHelp(const std::vector<Command>& commands) {
 }
 
 int Usage(const std::string& message) {
-  std::cerr << "argo-guest: " << message
-            << "\n(argo-guest --help for usage)\n";
+  std::cerr << "argo-guest: " << message << "\n(argo-guest --help for usage)\n";
   return kUsageError;
 }
 
@@ -89,7 +88,8 @@ int Main(const std::vector<std::string>& argv) {
   const std::vector<Command> commands = AllCommands();
   std::set<std::string> every_value = kGlobalValues;
   for (const Command& c : commands) {
-    every_value.insert(c.options.with_value.begin(), c.options.with_value.end());
+    every_value.insert(c.options.with_value.begin(),
+                       c.options.with_value.end());
   }
   const std::string name = FindCommand(argv, every_value);
   const Command* command = nullptr;

@@ -45,8 +45,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
         return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
       }
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown option ", name));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option ", name));
     }
   }
   return args;

@@ -74,8 +74,9 @@ std::vector<Command> PingPongCommands();
 // NULL notify if any was read (senders waiting for space wake). Returns
 // the number read (stopping early once `each` returns false), or the
 // failed call's status.
-absl::StatusOr<int> DrainRing(Guest& guest, GuestRing* ring,
-                              const std::function<bool(ReceivedMessage&)>& each);
+absl::StatusOr<int> DrainRing(
+    Guest& guest, GuestRing* ring,
+    const std::function<bool(ReceivedMessage&)>& each);
 
 }  // namespace argo::guest::cli
 

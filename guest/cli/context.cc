@@ -1,5 +1,5 @@
-#include "argo_core/xen_status.h"
 #include "argo_core/public/xen_errno.h"
+#include "argo_core/xen_status.h"
 #include "guest/cli/command.h"
 
 namespace argo::guest::cli {

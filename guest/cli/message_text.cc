@@ -48,8 +48,8 @@ std::string JsonEscape(const std::vector<uint8_t>& payload) {
 
 bool IsPrintable(const std::vector<uint8_t>& payload) {
   for (uint8_t c : payload) {
-    const bool printable = (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' ||
-                           c == '\r';
+    const bool printable =
+        (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r';
     if (!printable) return false;
   }
   return true;
@@ -68,12 +68,11 @@ std::string HumanLine(const ReceivedMessage& m) {
 
 std::string JsonLine(const ReceivedMessage& m) {
   const bool text = IsPrintable(m.payload);
-  return absl::StrCat("{\"src_domain\":", m.source.domain_id,
-                      ",\"src_port\":", m.source.aport,
-                      ",\"type\":", m.message_type,
-                      ",\"len\":", m.payload.size(), ",\"",
-                      text ? "text" : "hex", "\":\"",
-                      text ? JsonEscape(m.payload) : Hex(m.payload), "\"}");
+  return absl::StrCat(
+      "{\"src_domain\":", m.source.domain_id, ",\"src_port\":", m.source.aport,
+      ",\"type\":", m.message_type, ",\"len\":", m.payload.size(), ",\"",
+      text ? "text" : "hex", "\":\"",
+      text ? JsonEscape(m.payload) : Hex(m.payload), "\"}");
 }
 
 }  // namespace argo::guest::cli

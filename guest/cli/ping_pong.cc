@@ -33,7 +33,8 @@ absl::Status ParseCommon(const Args& args, const std::string& count_default,
     return absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", args.positional[0], "\""));
   }
-  absl::StatusOr<xen_argo_port_t> port = ParsePort("--port", args.Value("--port"));
+  absl::StatusOr<xen_argo_port_t> port =
+      ParsePort("--port", args.Value("--port"));
   absl::StatusOr<uint32_t> count =
       ParseU32("--count", args.Value("--count", count_default));
   absl::StatusOr<uint32_t> ring =
@@ -64,8 +65,8 @@ void Report(Context& ctx, std::vector<double> rtt_us, uint32_t size,
             const std::string& to) {
   std::sort(rtt_us.begin(), rtt_us.end());
   const double cpuid_us = CpuidMedianNanos(1000) / 1000.0;
-  ctx.out() << rtt_us.size() << " round trips of " << size << " bytes to "
-            << to << "\n";
+  ctx.out() << rtt_us.size() << " round trips of " << size << " bytes to " << to
+            << "\n";
   const std::pair<const char*, double> rows[] = {
       {"p50", Percentile(rtt_us, 0.50)},
       {"p90", Percentile(rtt_us, 0.90)},
@@ -74,7 +75,8 @@ void Report(Context& ctx, std::vector<double> rtt_us, uint32_t size,
   };
   for (const auto& [name, us] : rows) {
     ctx.out() << absl::StrFormat("%s %10.1f us", name, us);
-    if (cpuid_us > 0) ctx.out() << absl::StrFormat(" %10.1f CPUID", us / cpuid_us);
+    if (cpuid_us > 0)
+      ctx.out() << absl::StrFormat(" %10.1f CPUID", us / cpuid_us);
     ctx.out() << "\n";
   }
   ctx.out() << absl::StrFormat("CPUID %.2f us (median of 1000, this process)\n",
@@ -88,11 +90,13 @@ int RunPing(Context& ctx, const Args& args) {
   }
   xen_argo_addr_t dst = kImplicitDestination;
   if (args.Has("--to")) {
-    absl::StatusOr<xen_argo_addr_t> to = ParseDestination("--to", args.Value("--to"));
+    absl::StatusOr<xen_argo_addr_t> to =
+        ParseDestination("--to", args.Value("--to"));
     if (!to.ok()) return ctx.Usage(std::string(to.status().message()));
     dst = *to;
   }
-  absl::StatusOr<uint32_t> size = ParseU32("--size", args.Value("--size", "64"));
+  absl::StatusOr<uint32_t> size =
+      ParseU32("--size", args.Value("--size", "64"));
   if (!size.ok()) return ctx.Usage(std::string(size.status().message()));
   if (c.count == 0) return ctx.Usage("ping: --count must be at least 1");
   Guest* guest = ctx.Attach();
@@ -117,10 +121,11 @@ int RunPing(Context& ctx, const Args& args) {
     const Clock::time_point deadline =
         start + absl::ToChronoNanoseconds(ctx.timeout());
     while (!answered) {
-      absl::StatusOr<int> read = DrainRing(*guest, *ring, [&](ReceivedMessage& m) {
-        answered = answered || Matches(m, payload);
-        return true;
-      });
+      absl::StatusOr<int> read =
+          DrainRing(*guest, *ring, [&](ReceivedMessage& m) {
+            answered = answered || Matches(m, payload);
+            return true;
+          });
       if (!read.ok()) return ctx.Fail(read.status());
       if (answered) break;
       const auto left = deadline - Clock::now();
@@ -133,7 +138,8 @@ int RunPing(Context& ctx, const Args& args) {
       if (!raised.ok()) return ctx.Fail(raised.status());
     }
     rtt_us.push_back(
-        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+        std::chrono::duration<double, std::micro>(Clock::now() - start)
+            .count());
   }
   Report(ctx, std::move(rtt_us), *size,
          implicit ? absl::StrCat("port ", c.port, "'s cable")
@@ -146,29 +152,33 @@ int RunPong(Context& ctx, const Args& args) {
   if (absl::Status s = ParseCommon(args, "0", &c); !s.ok()) {
     return ctx.Usage(absl::StrCat("pong: ", s.message()));
   }
-  absl::StatusOr<domid_t> from = ParsePartner("--from", args.Value("--from", "any"));
+  absl::StatusOr<domid_t> from =
+      ParsePartner("--from", args.Value("--from", "any"));
   if (!from.ok()) return ctx.Usage(std::string(from.status().message()));
   const bool implicit = args.Flag("--implicit");
   Guest* guest = ctx.Attach();
   if (guest == nullptr) return kUnreachable;
-  absl::StatusOr<GuestRing*> ring = guest->RegisterRing(c.port, *from, c.ring_size);
+  absl::StatusOr<GuestRing*> ring =
+      guest->RegisterRing(c.port, *from, c.ring_size);
   if (!ring.ok()) return ctx.Fail(ring.status());
   uint32_t answered = 0;
   absl::Status failed;
   for (;;) {
-    absl::StatusOr<int> read = DrainRing(*guest, *ring, [&](ReceivedMessage& m) {
-      // The header names the sender's source port: reply there, or over
-      // this port's cable with --implicit.
-      const xen_argo_addr_t back = implicit ? kImplicitDestination : m.source;
-      absl::StatusOr<uint32_t> sent = guest->SendWaitingForSpace(
-          c.port, back, m.payload, m.message_type, ctx.timeout());
-      if (!sent.ok()) {
-        failed = sent.status();
-        return false;
-      }
-      ++answered;
-      return c.count == 0 || answered < c.count;
-    });
+    absl::StatusOr<int> read =
+        DrainRing(*guest, *ring, [&](ReceivedMessage& m) {
+          // The header names the sender's source port: reply there, or over
+          // this port's cable with --implicit.
+          const xen_argo_addr_t back =
+              implicit ? kImplicitDestination : m.source;
+          absl::StatusOr<uint32_t> sent = guest->SendWaitingForSpace(
+              c.port, back, m.payload, m.message_type, ctx.timeout());
+          if (!sent.ok()) {
+            failed = sent.status();
+            return false;
+          }
+          ++answered;
+          return c.count == 0 || answered < c.count;
+        });
     if (!failed.ok()) return ctx.Fail(failed);
     if (!read.ok()) return ctx.Fail(read.status());
     if (c.count != 0 && answered >= c.count) return kOk;
@@ -189,12 +199,14 @@ std::vector<Command> PingPongCommands() {
           "echo came back to a ring on port P; prints the round trips' p50,\n"
           "p90, p99 and max in microseconds and in CPUID units (CPUID is\n"
           "measured in this process: the cheapest trap to a hypervisor).\n",
-          OptionSpec{{"--port", "--to", "--count", "--size", "--ring-size"}, {}},
+          OptionSpec{{"--port", "--to", "--count", "--size", "--ring-size"},
+                     {}},
           RunPing,
       },
       Command{
           "pong",
-          "--port P [--from D|any] [--count N] [--implicit] [--ring-size BYTES]",
+          "--port P [--from D|any] [--count N] [--implicit] [--ring-size "
+          "BYTES]",
           "Registers a ring on port P and echoes every message back to its\n"
           "sender's address (from the message header), or with --implicit\n"
           "over port P's cable. Exits after N echoes (default: never).\n",

@@ -39,8 +39,8 @@ std::string Text(const ReceivedMessage& m) {
 TEST(CApiTest, CGuestExchangesMessagesWithACxxGuest) {
   GuestWorld world;
   ASSERT_TRUE(world.Start().ok());
-  auto a = Guest::Attach(
-      world.harness().OptionsFor(kA, transport::Mode::kBlocking));
+  auto a =
+      Guest::Attach(world.harness().OptionsFor(kA, transport::Mode::kBlocking));
   ASSERT_TRUE(a.ok()) << a.status();
   auto peer_ring = (*a)->RegisterRing(30, kB, 4096);
   auto cable_ring = (*a)->RegisterRing(GuestWorld::kCableA, kB, 4096);
@@ -83,20 +83,16 @@ TEST(CApiTest, CGuestExchangesMessagesWithACxxGuest) {
   child.join();
   EXPECT_EQ(c.exit_code, 0) << c.err;
   const std::string expected = absl::StrCat(
-      "attached as 2\n",
-      "sent 12 bytes\n",
+      "attached as 2\n", "sent 12 bytes\n",
       "missing ring: ECONNREFUSED: no ring accepts the message (or the port "
       "is not cabled)\n",
-      "short buffer: needs 4\n",
-      "got \"ping\" from 1:30 type 5\n",
-      "echoed\n",
+      "short buffer: needs 4\n", "got \"ping\" from 1:30 type 5\n", "echoed\n",
       "cabled ring: flags ",
       XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_SUFFICIENT | XEN_ARGO_RING_EMPTY,
       " max 4064\n",
       "uncabled: ECONNREFUSED: no ring accepts the message (or the port is "
       "not cabled)\n",
-      "raw op 99: ", -XEN_EOPNOTSUPP, "\n",
-      "done\n");
+      "raw op 99: ", -XEN_EOPNOTSUPP, "\n", "done\n");
   EXPECT_EQ(c.out, expected);
 }
 

@@ -14,10 +14,10 @@
 #include "guest/argo_guest.h"
 
 enum {
-  kMyPort = 20,       /* the ring this guest listens on */
-  kPeerPort = 30,     /* the peer's ring */
-  kCabledPort = 10,   /* cabled to the peer by the test's level */
-  kMissingPort = 99,  /* no ring there */
+  kMyPort = 20,      /* the ring this guest listens on */
+  kPeerPort = 30,    /* the peer's ring */
+  kCabledPort = 10,  /* cabled to the peer by the test's level */
+  kMissingPort = 99, /* no ring there */
 };
 
 static int Fail(const char *what, int64_t rc) {
@@ -74,8 +74,8 @@ int main(int argc, char **argv) {
   got = argo_guest_read(ring, buf, sizeof(buf) - 1, &info);
   if (got < 0) return Fail("read", got);
   buf[got] = '\0';
-  printf("got \"%s\" from %u:%u type %u\n", buf, info.src_domain,
-         info.src_port, info.message_type);
+  printf("got \"%s\" from %u:%u type %u\n", buf, info.src_domain, info.src_port,
+         info.message_type);
   rc = argo_guest_notify_null(g);
   if (rc < 0) return Fail("notify", rc);
 

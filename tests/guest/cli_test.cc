@@ -36,7 +36,8 @@ class Background {
   Background(const std::vector<std::string>& argv, const std::string& dir)
       : out_(dir + "/out"), err_(dir + "/err") {
     std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
@@ -83,7 +84,8 @@ class CliTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override {
-    for (const char* f : {"/out", "/err", "/payload"}) unlink((dir_ + f).c_str());
+    for (const char* f : {"/out", "/err", "/payload"})
+      unlink((dir_ + f).c_str());
     rmdir(dir_.c_str());
   }
 
@@ -92,8 +94,12 @@ class CliTest : public ::testing::Test {
                                std::string token = "") {
     std::vector<std::string> argv = {
         ::argo::testing::RunfilePath("guest/cli/argo-guest"),
-        "--socket", world_.socket_path(), "--domain", absl::StrCat(d),
-        "--token", token.empty() ? GuestWorld::TokenFor(d) : token};
+        "--socket",
+        world_.socket_path(),
+        "--domain",
+        absl::StrCat(d),
+        "--token",
+        token.empty() ? GuestWorld::TokenFor(d) : token};
     argv.insert(argv.end(), rest.begin(), rest.end());
     return argv;
   }
@@ -131,8 +137,8 @@ TEST_F(CliTest, ListenPrintsWhatSendSentTextAndBinary) {
   // A wildcard ring: a unicast one (--from 2) goes with the first sender's
   // detach, which crash-resets domain 2 (Hypervisor::ResetDomain).
   auto listen = Start(kA, {"listen", "--port", "20", "--count", "2"});
-  RunResult text = Run(kB, {"send", "--port", "5", "--to", "1:20", "--type",
-                            "3", "hello"});
+  RunResult text =
+      Run(kB, {"send", "--port", "5", "--to", "1:20", "--type", "3", "hello"});
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_EQ(text.out, "");
   {
@@ -149,11 +155,10 @@ TEST_F(CliTest, ListenPrintsWhatSendSentTextAndBinary) {
 }
 
 TEST_F(CliTest, ListenJsonLinesCarryEveryField) {
-  auto listen = Start(kA, {"listen", "--port", "20", "--json", "--count",
-                           "2"});
-  ASSERT_EQ(Run(kB, {"send", "--port", "5", "--to", "1:20", "say \"hi\""})
-                .exit_code,
-            0);
+  auto listen = Start(kA, {"listen", "--port", "20", "--json", "--count", "2"});
+  ASSERT_EQ(
+      Run(kB, {"send", "--port", "5", "--to", "1:20", "say \"hi\""}).exit_code,
+      0);
   ASSERT_EQ(Run(kB, {"send", "--port", "6", "--to", "1:20", "--size", "3",
                      "--type", "9"})
                 .exit_code,
@@ -162,8 +167,9 @@ TEST_F(CliTest, ListenJsonLinesCarryEveryField) {
   const std::vector<std::string> lines =
       absl::StrSplit(listen->out(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u) << listen->out();
-  EXPECT_EQ(lines[0],
-            R"({"src_domain":2,"src_port":5,"type":0,"len":8,"text":"say \"hi\""})");
+  EXPECT_EQ(
+      lines[0],
+      R"({"src_domain":2,"src_port":5,"type":0,"len":8,"text":"say \"hi\""})");
   EXPECT_EQ(lines[1],
             R"({"src_domain":2,"src_port":6,"type":9,"len":3,"text":"abc"})");
 }
@@ -190,18 +196,25 @@ TEST_F(CliTest, RefusedSendsExitOneWithTheWordedError) {
 TEST_F(CliTest, BadTokenExitsThreeWithTheReason) {
   RunResult r = Run(kB, {"send", "--port", "5", "--to", "1:20", "x"}, "abcdef");
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_EQ(r.err,
-            "argo-guest: cannot attach to domain 2 at " + world_.socket_path() +
-                ": wrong attach token\n");
+  EXPECT_EQ(r.err, "argo-guest: cannot attach to domain 2 at " +
+                       world_.socket_path() + ": wrong attach token\n");
 }
 
 TEST_F(CliTest, TokenMayComeFromTheEnvironment) {
   auto listen = Start(kA, {"listen", "--port", "20", "--count", "1"});
   setenv("ARGO_GUEST_TOKEN", GuestWorld::TokenFor(kB).c_str(), 1);
   std::vector<std::string> argv = {
-      ::argo::testing::RunfilePath("guest/cli/argo-guest"), "--socket",
-      world_.socket_path(), "--domain", "2", "send", "--port", "5", "--to",
-      "1:20", "env"};
+      ::argo::testing::RunfilePath("guest/cli/argo-guest"),
+      "--socket",
+      world_.socket_path(),
+      "--domain",
+      "2",
+      "send",
+      "--port",
+      "5",
+      "--to",
+      "1:20",
+      "env"};
   RunResult r = ::argo::testing::RunProcess(argv);
   unsetenv("ARGO_GUEST_TOKEN");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -211,9 +224,9 @@ TEST_F(CliTest, TokenMayComeFromTheEnvironment) {
 
 TEST_F(CliTest, UsageErrorsExitTwoAndAttachNothing) {
   const std::vector<std::vector<std::string>> bad = {
-      {"send", "--to", "1:20", "x"},                 // no --port
+      {"send", "--to", "1:20", "x"},                   // no --port
       {"send", "--port", "5", "--to", "one:20", "x"},  // names are not ids
-      {"send", "--port", "5", "x", "--size", "3"},   // two payloads
+      {"send", "--port", "5", "x", "--size", "3"},     // two payloads
       {"send", "--port", "5", "--bogus", "x"},
       {"listen", "--port", "20", "--from", "nobody"},
       {"ping", "--port", "5", "--count", "0"},
@@ -240,7 +253,8 @@ TEST_F(CliTest, HelpExitsZero) {
   RunResult ping = ::argo::testing::RunProcess(
       {::argo::testing::RunfilePath("guest/cli/argo-guest"), "ping", "--help"});
   EXPECT_EQ(ping.exit_code, 0);
-  EXPECT_TRUE(absl::StartsWith(ping.out, "usage: argo-guest [GLOBAL OPTIONS] ping"));
+  EXPECT_TRUE(
+      absl::StartsWith(ping.out, "usage: argo-guest [GLOBAL OPTIONS] ping"));
 }
 
 void ExpectPercentiles(const RunResult& r, const std::string& first_line) {
@@ -259,7 +273,8 @@ void ExpectPercentiles(const RunResult& r, const std::string& first_line) {
 }
 
 TEST_F(CliTest, PingPongReportsPercentiles) {
-  auto pong = Start(kB, {"pong", "--port", "10", "--from", "1", "--count", "5"});
+  auto pong =
+      Start(kB, {"pong", "--port", "10", "--from", "1", "--count", "5"});
   RunResult ping = Run(kA, {"ping", "--port", "20", "--to", "2:10", "--count",
                             "5", "--size", "32"});
   ExpectPercentiles(ping, "5 round trips of 32 bytes to 2:10");

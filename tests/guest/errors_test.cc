@@ -13,9 +13,9 @@ namespace {
 
 // Every errno the hypervisor returns (DESIGN §3.1) and the transport's EIO.
 constexpr int kAbiErrnos[] = {
-    XEN_EPERM,  XEN_ENOENT, XEN_ESRCH,  XEN_EIO,      XEN_EAGAIN,
-    XEN_ENOMEM, XEN_EACCES, XEN_EFAULT, XEN_EBUSY,    XEN_EEXIST,
-    XEN_ENODEV, XEN_EINVAL, XEN_ENOSPC, XEN_ENOSYS,   XEN_ELOOP,
+    XEN_EPERM,    XEN_ENOENT,     XEN_ESRCH,        XEN_EIO,    XEN_EAGAIN,
+    XEN_ENOMEM,   XEN_EACCES,     XEN_EFAULT,       XEN_EBUSY,  XEN_EEXIST,
+    XEN_ENODEV,   XEN_EINVAL,     XEN_ENOSPC,       XEN_ENOSYS, XEN_ELOOP,
     XEN_EMSGSIZE, XEN_EOPNOTSUPP, XEN_ECONNREFUSED,
 };
 

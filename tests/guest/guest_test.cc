@@ -158,8 +158,8 @@ TEST_P(GuestTest, SendWaitingForSpaceTimesOutWithEagain) {
   const xen_argo_addr_t dst{20, kA, 0};
   const std::string filler(48, 'f');
   ASSERT_GT(FillRing(*b, 5, dst, filler), 0);
-  auto sent = b->SendWaitingForSpace(5, dst, Bytes(filler), 0,
-                                     absl::Milliseconds(50));
+  auto sent =
+      b->SendWaitingForSpace(5, dst, Bytes(filler), 0, absl::Milliseconds(50));
   ASSERT_FALSE(sent.ok());
   EXPECT_EQ(XenErrnoOf(sent.status()), XEN_EAGAIN);
   EXPECT_TRUE(absl::StartsWith(sent.status().message(),
@@ -246,8 +246,8 @@ TEST_F(GuestBlockingTest, ImplicitSendWaitsForSpaceThroughTheSentinel) {
                                     Bytes(std::string(48, 'l')), 0,
                                     absl::Seconds(20));
   });
-  for (int i = 0;
-       i < 2000 && world_.hv().GetDomainInfo(kA)->eagain == eagains; ++i) {
+  for (int i = 0; i < 2000 && world_.hv().GetDomainInfo(kA)->eagain == eagains;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_TRUE((*ring)->Read().ok());
@@ -298,7 +298,8 @@ TEST_F(GuestBlockingTest, DaemonGoneIsEio) {
   world_.StopServer();
   auto sent = b->Send(5, xen_argo_addr_t{20, kA, 0}, Bytes("x"), 0);
   EXPECT_EQ(XenErrnoOf(sent.status()), XEN_EIO);
-  EXPECT_EQ(sent.status().message(), "EIO: argo-hv went away (the call did not run)");
+  EXPECT_EQ(sent.status().message(),
+            "EIO: argo-hv went away (the call did not run)");
   EXPECT_FALSE(b->WaitVirq(absl::Seconds(5)).ok());
 }
 
@@ -334,7 +335,8 @@ TEST(InProcessGuestTest, UsesTheSameApiAsAnAttachedGuest) {
   EXPECT_EQ((*a)->attachment(), nullptr);
   auto ring = (*a)->RegisterRing(20, kB, 4096);
   ASSERT_TRUE(ring.ok());
-  ASSERT_TRUE((*b)->Send(5, xen_argo_addr_t{20, kA, 0}, Bytes("inproc"), 1).ok());
+  ASSERT_TRUE(
+      (*b)->Send(5, xen_argo_addr_t{20, kA, 0}, Bytes("inproc"), 1).ok());
   auto m = NextMessage(**a, *ring);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(Text(*m), "inproc");

@@ -33,8 +33,8 @@ class GuestWorld {
       absl::Status s = level_->CreateDomain(d, DomainConfig{frames, true});
       if (!s.ok()) return s;
     }
-    absl::Status cabled = level_->table().Connect({kA, kCableA},
-                                                  {kB, kCableB}, true);
+    absl::Status cabled =
+        level_->table().Connect({kA, kCableA}, {kB, kCableB}, true);
     if (!cabled.ok()) return cabled;
     absl::StatusOr<std::unique_ptr<TransportHarness>> harness =
         TransportHarness::Start(&level_->hypervisor(), &virqs_);
