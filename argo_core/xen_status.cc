@@ -21,6 +21,8 @@ constexpr ErrnoRow kErrnoTable[] = {
     {XEN_EPERM, "EPERM", absl::StatusCode::kPermissionDenied},
     {XEN_ENOENT, "ENOENT", absl::StatusCode::kNotFound},
     {XEN_ESRCH, "ESRCH", absl::StatusCode::kNotFound},
+    // Never from the hypervisor: the guest transport's "daemon gone".
+    {XEN_EIO, "EIO", absl::StatusCode::kUnavailable},
     {XEN_EAGAIN, "EAGAIN", absl::StatusCode::kUnavailable},
     {XEN_ENOMEM, "ENOMEM", absl::StatusCode::kResourceExhausted},
     {XEN_EACCES, "EACCES", absl::StatusCode::kPermissionDenied},

@@ -208,9 +208,9 @@ absl::StatusOr<transport::Hello> MakeHello(const AttachOptions& options) {
   hello.mode = static_cast<uint8_t>(options.mode);
   if (options.vcpus < 1 || options.vcpus > transport::kMaxVcpus ||
       (options.mode == Mode::kBlocking && options.vcpus != 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "vcpus: ", options.vcpus, " (1 in blocking mode, 1..",
-        transport::kMaxVcpus, " in low-latency mode)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("vcpus: ", options.vcpus, " (1 in blocking mode, 1..",
+                     transport::kMaxVcpus, " in low-latency mode)"));
   }
   hello.vcpus = static_cast<uint8_t>(options.vcpus);
   uint32_t id = 0;
@@ -333,10 +333,9 @@ Attachment::~Attachment() {
 absl::StatusOr<bool> Attachment::WaitVirq(absl::Duration timeout) {
   int timeout_ms = -1;
   if (timeout != absl::InfiniteDuration()) {
-    timeout_ms = static_cast<int>(
-        std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
-                              timeout, absl::Milliseconds(1))),
-                          INT32_MAX));
+    timeout_ms = static_cast<int>(std::min<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1))),
+        INT32_MAX));
   }
   bool readable = false;
   if (!WaitReadable(virq_fd_, sock_, timeout_ms, &readable)) {

@@ -109,6 +109,16 @@ absl::Status ArgoGuest::UnregisterRing(GuestRing* ring) {
   return XenReturnToStatus(rc, "unregister ring");
 }
 
+absl::StatusOr<std::vector<uint64_t>> ArgoGuest::AllocateFrames(uint64_t n) {
+  MutexLock l(&mu_);
+  return frames_.Allocate(n);
+}
+
+void ArgoGuest::FreeFrames(absl::Span<const uint64_t> frames) {
+  MutexLock l(&mu_);
+  frames_.Free(frames);
+}
+
 absl::StatusOr<uint32_t> ArgoGuest::Sendv(
     xen_argo_port_t src_port, xen_argo_addr_t dst,
     absl::Span<const absl::Span<const uint8_t>> parts, uint32_t message_type) {
@@ -151,6 +161,12 @@ absl::StatusOr<uint32_t> ArgoGuest::Send(xen_argo_port_t src_port,
                                          uint32_t message_type) {
   const absl::Span<const uint8_t> parts[] = {data};
   return Sendv(src_port, dst, parts, message_type);
+}
+
+int64_t ArgoGuest::Hypercall(unsigned int cmd, uint64_t arg1, uint64_t arg2,
+                             uint64_t arg3, uint64_t arg4) {
+  MutexLock l(&mu_);
+  return Op(cmd, arg1, arg2, arg3, arg4);
 }
 
 absl::Status ArgoGuest::NotifyNull() {

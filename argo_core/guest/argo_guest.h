@@ -101,6 +101,13 @@ class ArgoGuest {
                                           uint32_t flags = 0);
   absl::Status UnregisterRing(GuestRing* ring);
 
+  // `n` frames of this guest's memory for its own use (buffers it passes
+  // in raw hypercalls). They are never handed out for rings until freed.
+  // ResourceExhausted if fewer are free. REQUIRES for Free: frames came from
+  // AllocateFrames and were not freed since.
+  absl::StatusOr<std::vector<uint64_t>> AllocateFrames(uint64_t n);
+  void FreeFrames(absl::Span<const uint64_t> frames);
+
   // Sends the concatenation of `parts` (one iov each, at most 8) from
   // this guest's port `src_port` to `dst`. Returns the payload length.
   absl::StatusOr<uint32_t> Sendv(
@@ -109,6 +116,11 @@ class ArgoGuest {
   absl::StatusOr<uint32_t> Send(xen_argo_port_t src_port, xen_argo_addr_t dst,
                                 absl::Span<const uint8_t> data,
                                 uint32_t message_type);
+
+  // The raw argo_op, serialised with the typed calls (a port serves one
+  // call at a time). Handles are guest-physical addresses in memory().
+  int64_t Hypercall(unsigned int cmd, uint64_t arg1, uint64_t arg2,
+                    uint64_t arg3, uint64_t arg4);
 
   // notify with a NULL ring-data handle: "I consumed; wake waiting senders".
   absl::Status NotifyNull();
