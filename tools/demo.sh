@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets=(//demo:core_scene //demo:implicit_scene //toolstack_api:argo-hv
-         //toolstack_api/cli:argoctl)
+         //toolstack_api/cli:argoctl //guest/cli:argo-guest)
 bazel build --config=opt "${targets[@]}" 2>/dev/null ||
   bazel build --config=opt "${targets[@]}"
 bazel-bin/demo/core_scene
@@ -12,3 +12,5 @@ echo
 bazel-bin/demo/implicit_scene implicit_dest/policy/strict.textproto
 echo
 demo/toolstack_scene.sh bazel-bin/toolstack_api
+echo
+demo/guest_scene.sh bazel-bin/toolstack_api bazel-bin/guest/cli/argo-guest

@@ -372,7 +372,8 @@ class GuestServer::Loop {
     if (res == -ECANCELED) return;  // a linked receive after a failed send
     if (res <= 0) {
       return Close(c, DetachReason::kClosed,
-                   res == 0 ? "socket closed" : strerror(-res));
+                   res == 0 ? "the process exited or was killed"
+                            : strerror(-res));
     }
     const absl::Span<const uint8_t> bytes(c.rx, static_cast<size_t>(res));
     if (c.state == Conn::kHello) return OnHello(c, bytes);

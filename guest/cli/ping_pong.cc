@@ -52,8 +52,9 @@ void Stamp(std::string* payload, uint32_t seq) {
   std::memcpy(payload->data(), &seq, std::min<size_t>(4, payload->size()));
 }
 bool Matches(const ReceivedMessage& m, const std::string& payload) {
+  // Bytes, not chars: a stamp byte >= 0x80 is negative as a char.
   return m.payload.size() == payload.size() &&
-         std::equal(m.payload.begin(), m.payload.end(), payload.begin());
+         std::memcmp(m.payload.data(), payload.data(), payload.size()) == 0;
 }
 
 double Percentile(std::vector<double> sorted_us, double p) {
