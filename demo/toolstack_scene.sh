@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scene 3 (DESIGN §6): a real argo-hv on a unix socket, configured by the
 # embedded default configuration, driven with argoctl, watched, and shut
-# down cleanly. Guest traffic joins with the guest-process issue (§8): the
+# down cleanly. Guest traffic is scene 4 (demo/guest_scene.sh, §8): the
 # daemon has no back door for sending on a guest's behalf.
 #
 #   demo/toolstack_scene.sh BIN_DIR   (BIN_DIR holds argo-hv and argoctl)
