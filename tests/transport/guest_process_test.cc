@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -33,9 +34,7 @@ namespace {
 
 using transport::Mode;
 
-// Attach/kill trials: 1,000, or 300 under ASan, whose process start-up
-// (shadow memory for every exec of the guest binary) costs several times
-// more; either way the test stays well under a minute here.
+// ASan changes what the mapping count can promise (see the trials test).
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define ARGO_TEST_UNDER_ASAN 1
@@ -44,12 +43,9 @@ using transport::Mode;
 #if defined(__SANITIZE_ADDRESS__)
 #define ARGO_TEST_UNDER_ASAN 1
 #endif
-#ifdef ARGO_TEST_UNDER_ASAN
-constexpr int kTrials = 300;
-#else
-constexpr int kTrials = 1000;
-#endif
 
+// Attach/kill trials: ~12 s plain, ~13 s under ASan on these machines.
+constexpr int kTrials = 1000;
 constexpr uint32_t kPort = 10;
 
 // One guest process; stdout goes to a file (or /dev/null), stderr is the
@@ -126,12 +122,37 @@ size_t CountFds() {
   return n - 1;  // the directory's own descriptor
 }
 
-size_t CountMappings() {
+std::vector<std::string> Mappings() {
   std::ifstream maps("/proc/self/maps");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(maps, line)) ++n;
-  return n;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(maps, line);) lines.push_back(line);
+  return lines;
+}
+
+// Mappings with a name (memfd doorbells and guest-memory windows, the
+// io_uring rings, files): everything the transport and the hypervisor map
+// themselves. The rest are anonymous: the allocator's.
+size_t NamedMappings(const std::vector<std::string>& maps) {
+  // "start-end perms offset dev inode [path]": a path is a sixth field.
+  return std::count_if(maps.begin(), maps.end(), [](const std::string& line) {
+    std::istringstream fields(line);
+    std::string field;
+    int n = 0;
+    while (fields >> field) ++n;
+    return n >= 6;
+  });
+}
+
+// The lines of `after` not in `before` (for the failure message).
+std::string NewLines(const std::vector<std::string>& before,
+                     const std::vector<std::string>& after) {
+  std::string out;
+  for (const std::string& line : after) {
+    if (std::find(before.begin(), before.end(), line) == before.end()) {
+      out += line + "\n";
+    }
+  }
+  return out;
 }
 
 class GuestProcessTest : public ::testing::Test {
@@ -248,8 +269,10 @@ TEST_F(GuestProcessTest, KilledGuestLosesItsRingsWhilePartnersGoOn) {
   ASSERT_TRUE(PollUntil([&] { return AllDetached(); }));
   auto r1b = Receiver(1, 2, Mode::kLowLatency, 2000);
   auto s1b = Sender(2, 1, Mode::kBlocking, 2000);
+  // (Its receiver checks the sequence starts again at 0.)
   ExpectDelivered(*r1b, *s1b, 2000);
-  EXPECT_EQ(MessagesIn(1), 2000u) << "the new ring counts from zero";
+  ASSERT_TRUE(PollUntil([&] { return AllDetached(); }));
+  EXPECT_TRUE(hv_->ListRings().empty());
 }
 
 TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
@@ -275,28 +298,38 @@ TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
     ASSERT_TRUE(PollUntil([&] { return AllDetached(); }));
   }
   const size_t fds_before = CountFds();
-  const size_t maps_before = CountMappings();
+  const std::vector<std::string> maps_before = Mappings();
   const int attaches_before = AttachesLogged();
   for (int i = 0; i < kTrials; ++i) trial(i, 20000);
   ASSERT_TRUE(PollUntil([&] { return AllDetached(); }))
       << harness_->server().attached_count() << " still attached";
   const int attached = AttachesLogged() - attaches_before;
   const size_t fds_after = CountFds();
-  const size_t maps_after = CountMappings();
+  const std::vector<std::string> maps_after = Mappings();
   EXPECT_EQ(fds_after, fds_before);
-  EXPECT_EQ(maps_after, maps_before);
+  EXPECT_EQ(NamedMappings(maps_after), NamedMappings(maps_before))
+      << "new:\n" << NewLines(maps_before, maps_after);
+#ifndef ARGO_TEST_UNDER_ASAN
+  // Under ASan the allocator's size-class regions grow (and split into
+  // more lines) as the heap is used, whatever the transport does; in a
+  // plain build every mapping is back.
+  EXPECT_EQ(maps_after.size(), maps_before.size())
+      << "new:\n" << NewLines(maps_before, maps_after) << "gone:\n"
+      << NewLines(maps_after, maps_before);
+#endif
   EXPECT_TRUE(hv_->ListRings().empty());
   // Some kills must land after the attach (the point of the test), and
   // some before it.
   EXPECT_GT(attached, kTrials / 10);
   std::cout << kTrials << " trials, " << attached
             << " attached before the kill; descriptors " << fds_before << " -> "
-            << fds_after << ", mappings " << maps_before << " -> "
-            << maps_after << std::endl;
+            << fds_after << ", mappings " << maps_before.size() << " -> "
+            << maps_after.size() << " (named " << NamedMappings(maps_before)
+            << " -> " << NamedMappings(maps_after) << ")" << std::endl;
   RecordProperty("trials", kTrials);
   RecordProperty("attached", attached);
   RecordProperty("fds", static_cast<int>(fds_after));
-  RecordProperty("mappings", static_cast<int>(maps_after));
+  RecordProperty("mappings", static_cast<int>(maps_after.size()));
 }
 
 TEST_F(GuestProcessTest, FlooderDoesNotDisturbAnExchange) {
@@ -308,7 +341,8 @@ TEST_F(GuestProcessTest, FlooderDoesNotDisturbAnExchange) {
   auto receiver = Receiver(1, 2, Mode::kBlocking, 10000);
   auto sender = Sender(2, 1, Mode::kLowLatency, 10000);
   ExpectDelivered(*receiver, *sender, 10000);
-  EXPECT_EQ(MessagesIn(1), 0u) << "the receiver's ring went with it";
+  EXPECT_TRUE(PollUntil([&] { return RingsOf(1) == 0; }))
+      << "the receiver's ring outlived it";
   EXPECT_TRUE(flooder->Running()) << flooder->Output();
   flooder->Kill();
   const int flooder_attaches = AttachesLogged(5);
