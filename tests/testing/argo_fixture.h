@@ -12,6 +12,7 @@
 #ifndef TESTS_TESTING_ARGO_FIXTURE_H_
 #define TESTS_TESTING_ARGO_FIXTURE_H_
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -28,22 +29,24 @@ namespace argo::testing {
 
 // Returns the configured value from each hook (0 permits). The script may
 // change between any two calls, so every decision is declared changed:
-// the hypervisor never caches an ENABLE permit from it.
+// the hypervisor never caches an ENABLE permit from it. Atomic: over the
+// transport the hooks run on the server's thread, ordered after the test's
+// writes only through the doorbell page, which TSan cannot see.
 class ScriptedAccessControl final : public AccessControl {
  public:
   int Enable(domid_t d) override {
     DecisionsChanged();
-    return d == enable_denied_for ? enable_rc : 0;
+    return d == enable_denied_for ? enable_rc.load() : 0;
   }
   int RegisterSingleSource(domid_t, domid_t) override { return single_rc; }
   int RegisterAnySource(domid_t) override { return any_rc; }
   int Send(domid_t, domid_t, bool) override { return send_rc; }
 
-  domid_t enable_denied_for = DOMID_INVALID;
-  int enable_rc = 0;
-  int single_rc = 0;
-  int any_rc = 0;
-  int send_rc = 0;
+  std::atomic<domid_t> enable_denied_for{DOMID_INVALID};
+  std::atomic<int> enable_rc{0};
+  std::atomic<int> single_rc{0};
+  std::atomic<int> any_rc{0};
+  std::atomic<int> send_rc{0};
 };
 
 class ArgoFixture : public ::testing::Test {
