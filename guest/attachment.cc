@@ -35,14 +35,17 @@ absl::Status Unavailable(absl::string_view what) {
 
 // Blocks until `fd` is readable or the daemon's socket hangs up. Returns
 // false if the socket went (or poll failed for good).
+//
+// The socket is watched for its hang-up only (POLLRDHUP; POLLHUP and
+// POLLERR come unasked), never for POLLIN: in blocking mode it carries the
+// answers, and one may be in flight to another thread's hypercall while
+// this one waits for a VIRQ; that is no sign of the daemon going.
 bool WaitReadable(int fd, int sock, int timeout_ms, bool* readable) {
-  pollfd fds[2] = {{fd, POLLIN, 0}, {sock, POLLIN, 0}};
+  pollfd fds[2] = {{fd, POLLIN, 0}, {sock, POLLRDHUP, 0}};
   for (;;) {
     const int n = poll(fds, 2, timeout_ms);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
-    // The socket carries nothing after the welcome: readable or hung up,
-    // the daemon is gone.
     if (fds[1].revents != 0) return false;
     *readable = (fds[0].revents & POLLIN) != 0;
     return true;

@@ -38,8 +38,8 @@ TEST_F(NotifyTest, ExtraArgsAreEinval) {
 
 TEST_F(NotifyTest, CallerWithoutArgoIsEnodev) {
   AddDomain(9, /*argo=*/false);
-  RawGuest n(hv_.get(), 9);
-  EXPECT_EQ(n.NotifyNull(), -XEN_ENODEV);
+  auto n = Guest(9);
+  EXPECT_EQ(n->NotifyNull(), -XEN_ENODEV);
 }
 
 TEST_F(NotifyTest, NullHandleReturnsZero) { EXPECT_EQ(b_->NotifyNull(), 0); }
@@ -127,9 +127,9 @@ TEST_F(NotifyTest, ThirtyThreeQueriersGetEbusyFlag) {
   ASSERT_EQ(b_->Send(1, kA, 11, Pattern(1, 4000)), 4000);
   for (domid_t d = 100; d < 100 + kMaxPendingPerRing; ++d) {
     AddDomain(d);
-    RawGuest g(hv_.get(), d);
+    auto g = Guest(d);
     std::vector<xen_argo_ring_data_ent_t> out;
-    ASSERT_EQ(g.Notify({Query(kA, 11, 500)}, &out), 0);
+    ASSERT_EQ(g->Notify({Query(kA, 11, 500)}, &out), 0);
     ASSERT_EQ(out[0].flags, XEN_ARGO_RING_EXISTS | XEN_ARGO_RING_SHARED);
   }
   std::vector<xen_argo_ring_data_ent_t> out;
@@ -153,7 +153,7 @@ TEST_F(NotifyTest, DestroyRemovesOwnRingsAndPartnerRings) {
   ASSERT_EQ(c_->Register(21, kA, kLen, RawGuest::Frames(kLen)), 0);
   ASSERT_EQ(c_->Register(22, kB, kLen, RawGuest::Frames(kLen, 0x200)), 0);
   ASSERT_EQ(RingCount(), 5u);
-  ASSERT_TRUE(hv_->DestroyDomain(kA).ok());
+  ASSERT_TRUE(DestroyDomain(kA).ok());
   // A's two rings and the rings in B and C naming A are gone; C:22 stays.
   std::vector<RingSnapshot> rings = hv_->ListRings();
   ASSERT_EQ(rings.size(), 1u);
@@ -169,7 +169,7 @@ TEST_F(NotifyTest, DestroyDropsTheDomainsWaitsOnOthersRings) {
   ASSERT_EQ(a_->Send(1, kC, 30, Pattern(1, 16)), 16);
   ASSERT_EQ(b_->Send(1, kC, 30, Pattern(1, 16)), -XEN_EAGAIN);
   ASSERT_EQ(RingOf(kC, 30).pending.size(), 1u);
-  ASSERT_TRUE(hv_->DestroyDomain(kB).ok());
+  ASSERT_TRUE(DestroyDomain(kB).ok());
   EXPECT_TRUE(RingOf(kC, 30).pending.empty());
   // The other domains go on unaffected.
   EXPECT_EQ(a_->Send(1, kC, 30, Pattern(1, 16)), -XEN_EAGAIN);
@@ -178,18 +178,18 @@ TEST_F(NotifyTest, DestroyDropsTheDomainsWaitsOnOthersRings) {
 
 TEST_F(NotifyTest, ReusedDomidStartsClean) {
   ASSERT_EQ(b_->Register(20, kA, kLen, RawGuest::Frames(kLen)), 0);
-  ASSERT_TRUE(hv_->DestroyDomain(kA).ok());
+  ASSERT_TRUE(DestroyDomain(kA).ok());
   EXPECT_EQ(b_->Send(1, kA, 10, Pattern(1, 4)), -XEN_ESRCH);
   AddDomain(kA);
-  RawGuest a2(hv_.get(), kA);
+  auto a2 = Guest(kA);
   EXPECT_EQ(b_->Send(1, kA, 10, Pattern(1, 4)), -XEN_ECONNREFUSED);
-  EXPECT_EQ(a2.Unregister(10, kB), -XEN_ENOENT);
-  EXPECT_EQ(a2.Get<uint32_t>(0x100 * kPageSize), 0u) << "fresh memory";
+  EXPECT_EQ(a2->Unregister(10, kB), -XEN_ENOENT);
+  EXPECT_EQ(a2->Get<uint32_t>(0x100 * kPageSize), 0u) << "fresh memory";
   EXPECT_EQ(RingCount(), 0u) << "A's rings and B:20 (partner A) are gone";
 }
 
 TEST_F(NotifyTest, DestroyingUnknownDomainIsNotFound) {
-  EXPECT_EQ(hv_->DestroyDomain(77).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(DestroyDomain(77).code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

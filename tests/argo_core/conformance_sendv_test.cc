@@ -133,8 +133,8 @@ TEST_F(SendvTest, PolicySendDenialIsReturned) {
 
 TEST_F(SendvTest, SenderWithoutArgoIsEnodev) {
   AddDomain(9, /*argo=*/false);
-  RawGuest n(hv_.get(), 9);
-  EXPECT_EQ(n.Send(7, kA, 10, Pattern(1, 4)), -XEN_ENODEV);
+  auto n = Guest(9);
+  EXPECT_EQ(n->Send(7, kA, 10, Pattern(1, 4)), -XEN_ENODEV);
 }
 
 TEST_F(SendvTest, DestinationWithoutArgoOrRingIsEconnrefused) {
@@ -253,7 +253,7 @@ TEST_F(SendvTest, The33rdWaiterIsEbusy) {
   std::vector<std::unique_ptr<RawGuest>> senders;
   for (domid_t d = 100; d < 100 + kMaxPendingPerRing; ++d) {
     AddDomain(d);
-    senders.push_back(std::make_unique<RawGuest>(hv_.get(), d));
+    senders.push_back(Guest(d));
     ASSERT_EQ(senders.back()->Send(7, kA, 20, Pattern(1, 16)), -XEN_EAGAIN);
   }
   EXPECT_EQ(c_->Send(7, kA, 20, Pattern(1, 16)), -XEN_EBUSY);

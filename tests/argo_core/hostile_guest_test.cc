@@ -51,7 +51,7 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
 
   // The victim: C owns a well-behaved ring fed by a well-behaved sender.
   AddDomain(4);
-  RawGuest good(hv_.get(), 4);
+  std::unique_ptr<RawGuest> good = Guest(4);
   ASSERT_EQ(c_->Register(20, 4, 8192 - 64, RawGuest::Frames(8192 - 64)), 0);
   RingView victim = c_->View(RawGuest::Frames(8192 - 64), 8192 - 64);
 
@@ -104,7 +104,7 @@ TEST_F(HostileGuestTest, GarbageRxAndSenderBuffersNeverEscapeTheRing) {
   for (uint32_t i = 0; i < 20000; ++i) {
     std::vector<uint8_t> payload = Pattern(i, 1 + i % 700);
     int64_t rc;
-    while ((rc = good.Send(1, kC, 20, payload, i)) == -XEN_EAGAIN) {
+    while ((rc = good->Send(1, kC, 20, payload, i)) == -XEN_EAGAIN) {
       auto msg = victim.reader->Read();
       ASSERT_TRUE(msg.ok() && msg->has_value());
       check_victim_message(**msg);
@@ -192,24 +192,24 @@ TEST_F(HostileGuestTest, ScatteredFramesAreBoundedPerDomain) {
   // they are served page by page; a ring of consecutive frames needs no
   // mapping at all. Nothing is refused.
   constexpr domid_t kBigDomain = 5;
-  ASSERT_TRUE(hv_->CreateDomain(kBigDomain, DomainConfig{32768, true}).ok());
-  RawGuest big(hv_.get(), kBigDomain);
+  AddDomain(kBigDomain, /*argo=*/true, /*frames=*/32768);
+  std::unique_ptr<RawGuest> big = Guest(kBigDomain);
   constexpr uint32_t kBig = kMaxRingSize - 64;
   std::vector<uint64_t> scattered(4096);
   for (uint64_t i = 0; i < 4096; ++i) scattered[i] = 0x100 + 2 * i;
-  ASSERT_EQ(big.Register(1, kB, kBig, scattered), 0);
+  ASSERT_EQ(big->Register(1, kB, kBig, scattered), 0);
   for (uint64_t i = 0; i < 4096; ++i) scattered[i] = 0x101 + 2 * i;
-  ASSERT_EQ(big.Register(2, kB, kBig, scattered), 0);
+  ASSERT_EQ(big->Register(2, kB, kBig, scattered), 0);
   for (uint64_t i = 0; i < 4096; ++i) scattered[i] = 32767 - i;
-  EXPECT_EQ(big.Register(3, kB, kBig, scattered), 0);
+  EXPECT_EQ(big->Register(3, kB, kBig, scattered), 0);
   for (uint64_t i = 0; i < 4096; ++i) scattered[i] = 20000 + i;
-  EXPECT_EQ(big.Register(4, kB, kBig, scattered), 0);
+  EXPECT_EQ(big->Register(4, kB, kBig, scattered), 0);
   auto info = hv_->GetDomainInfo(kBigDomain);
   EXPECT_EQ(info->ring_count, 4u);
   EXPECT_LE(info->window_segments, kMaxWindowSegmentsPerDomain);
   // Small scattered rings still get windows from what is left.
   std::vector<uint64_t> small = {9000, 9002};
-  ASSERT_EQ(big.Register(5, kB, 4096, small), 0);
+  ASSERT_EQ(big->Register(5, kB, 4096, small), 0);
   EXPECT_EQ(hv_->GetDomainInfo(kBigDomain)->window_segments, 2u);
 }
 

@@ -11,6 +11,12 @@ RawGuest::RawGuest(Hypervisor* hv, domid_t domid)
   if (memory_ == nullptr) std::abort();  // test bug: no such domain
 }
 
+RawGuest::RawGuest(HypercallPort* port, std::shared_ptr<GuestMemory> memory,
+                   domid_t domid)
+    : port_(port), domid_(domid), memory_(std::move(memory)) {
+  if (port_ == nullptr || memory_ == nullptr) std::abort();  // test bug
+}
+
 void RawGuest::ASSERT_IN_MEMORY(bool ok) {
   if (!ok) std::abort();  // test bug: a fixed layout address is out of range
 }

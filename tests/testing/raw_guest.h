@@ -11,6 +11,7 @@
 
 #include "absl/types/span.h"
 #include "argo_core/frame_window.h"
+#include "argo_core/guest/hypercall_port.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_reader.h"
@@ -34,9 +35,16 @@ struct RingView {
   }
 };
 
+// Ops go either straight into the hypervisor (in-process) or through a
+// HypercallPort (e.g. a transport attachment's, with the attached memory
+// view), so the same test can run both ways.
 class RawGuest {
  public:
   RawGuest(Hypervisor* hv, domid_t domid);
+  // Through `port` (borrowed: must outlive this) as `domid`, whose memory
+  // this guest sees through `memory`.
+  RawGuest(HypercallPort* port, std::shared_ptr<GuestMemory> memory,
+           domid_t domid);
 
   domid_t domid() const { return domid_; }
   const GuestMemory& memory() const { return *memory_; }
@@ -56,6 +64,7 @@ class RawGuest {
 
   int64_t Op(unsigned int cmd, uint64_t a1, uint64_t a2, uint64_t a3,
              uint64_t a4) const {
+    if (port_ != nullptr) return port_->ArgoOp(cmd, a1, a2, a3, a4);
     return hv_->ArgoOp(domid_, cmd, a1, a2, a3, a4);
   }
 
@@ -83,7 +92,8 @@ class RawGuest {
  private:
   static void ASSERT_IN_MEMORY(bool ok);
 
-  Hypervisor* const hv_;
+  Hypervisor* const hv_ = nullptr;
+  HypercallPort* const port_ = nullptr;
   const domid_t domid_;
   const std::shared_ptr<GuestMemory> memory_;
 };

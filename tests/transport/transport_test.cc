@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -129,6 +131,41 @@ TEST_P(TransportTest, DetachIsACrashAndReattachWorks) {
   ASSERT_TRUE(again);
   auto g = GuestOn(*again);
   EXPECT_TRUE(g->RegisterRing(10, kB, 4096).ok());
+}
+
+// A guest waiting for VIRQs on one thread while another makes hypercalls
+// (a receiver thread beside a sender thread): in blocking mode the answers
+// travel on the socket WaitVirq watches for the daemon's hang-up, and an
+// answer in flight must not read as "the daemon went away".
+TEST_P(TransportTest, WaitVirqIsNotEndedByAnAnswerInFlight) {
+  auto a = MustAttach(kA);
+  ASSERT_TRUE(a);
+  std::atomic<bool> stop{false};
+  std::atomic<int> gone{0};
+  std::atomic<int> waits{0};
+  std::thread waiter([&] {
+    while (!stop.load()) {
+      absl::StatusOr<bool> raised = a->WaitVirq(absl::Milliseconds(50));
+      if (!raised.ok()) ++gone;
+      ++waits;
+    }
+  });
+  for (int i = 0; i < 20000 && gone.load() == 0; ++i) {
+    ASSERT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_notify, 0, 0, 0, 0), 0) << i;
+  }
+  stop = true;
+  waiter.join();
+  EXPECT_EQ(gone.load(), 0) << "after " << waits.load() << " waits";
+}
+
+// ...while the daemon's hang-up still ends the wait at once.
+TEST_P(TransportTest, WaitVirqSeesTheDaemonHangUp) {
+  auto a = MustAttach(kA);
+  ASSERT_TRUE(a);
+  harness_->server().Evict(kA);
+  absl::StatusOr<bool> raised = a->WaitVirq(absl::Seconds(60));
+  EXPECT_EQ(raised.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_notify, 0, 0, 0, 0), -XEN_EIO);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, TransportTest,
