@@ -353,7 +353,9 @@ class GuestServer::Loop {
         }
         return;
       case kKick:
-        if (res <= 0 && res != -EAGAIN && res != -EINTR) {
+        // Any datagram is a wake-up, an empty one too (datagram sockets
+        // have no end of file; a close is seen on the main socket).
+        if (res < 0 && res != -EAGAIN && res != -EINTR) {
           Close(c, DetachReason::kClosed, "wake socket failed");
           return;
         }
