@@ -72,13 +72,11 @@ T Must(absl::StatusOr<T> value, const char* what) {
 // The server process: runs until its parent goes (its control pipe reads
 // EOF), then exits without ceremony.
 [[noreturn]] void ServerMain(int ready_fd, int control_fd) {
-  transport::VirqSockets virqs;
-  Hypervisor hv(HypervisorOptions{}, &virqs, nullptr);
-  for (domid_t d = 1; d <= kDomains; ++d) {
-    if (!hv.CreateDomain(d, DomainConfig{1024, true}).ok()) Die("domain");
+  testing::TransportWorld world;
+  if (absl::Status s = world.Start(kDomains, 1024); !s.ok()) {
+    Die(s.ToString());
   }
-  auto harness = Must(testing::TransportHarness::Start(&hv, &virqs), "server");
-  const std::string path = harness->socket_path();
+  const std::string path = world.harness->socket_path();
   if (write(ready_fd, path.data(), path.size()) < 0) Die("ready");
   close(ready_fd);
   char c;

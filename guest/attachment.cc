@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -109,17 +110,16 @@ class DoorbellPort final : public HypercallPort {
                  uint64_t a4) override {
     if (gone_) return kDaemonGone;
     const uint32_t seq = ++seq_;
-    // Everything but seq first; seq last, with release: the publish.
+    // Everything but seq first (the fields after it are contiguous); seq
+    // last, with release: the publish.
+    const HypercallFrame frame =
+        transport::RequestFrame(seq, vcpu_, cmd, a1, a2, a3, a4);
     HypercallFrame& request = slot_->request;
-    request.magic = transport::kFrameMagic;
-    request.cmd = cmd;
-    request.vcpu = vcpu_;
-    request.arg[0] = a1;
-    request.arg[1] = a2;
-    request.arg[2] = a3;
-    request.arg[3] = a4;
-    request.result = 0;
-    request.reserved = 0;
+    request.magic = frame.magic;
+    constexpr size_t kAfterSeq = offsetof(HypercallFrame, cmd);
+    std::memcpy(reinterpret_cast<char*>(&request) + kAfterSeq,
+                reinterpret_cast<const char*>(&frame) + kAfterSeq,
+                sizeof(frame) - kAfterSeq);
     __atomic_store_n(&request.seq, seq, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&page_->header.server_sleeping, __ATOMIC_RELAXED)) {

@@ -16,21 +16,11 @@ namespace argo::guest {
 namespace {
 
 using ::argo::testing::GuestWorld;
+using ::argo::testing::NextMessage;
 using ::argo::testing::RunResult;
 
 constexpr domid_t kA = GuestWorld::kA;
 constexpr domid_t kB = GuestWorld::kB;
-
-// Reads the next message, waiting for VIRQs up to ~10 s.
-absl::optional<ReceivedMessage> NextMessage(Guest& g, GuestRing* ring) {
-  for (int i = 0; i < 100; ++i) {
-    auto m = ring->Read();
-    if (!m.ok()) return absl::nullopt;
-    if (m->has_value()) return **m;
-    if (!g.WaitVirq(absl::Milliseconds(100)).ok()) return absl::nullopt;
-  }
-  return absl::nullopt;
-}
 
 std::string Text(const ReceivedMessage& m) {
   return std::string(m.payload.begin(), m.payload.end());

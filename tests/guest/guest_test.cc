@@ -21,6 +21,7 @@ namespace argo::guest {
 namespace {
 
 using ::argo::testing::GuestWorld;
+using ::argo::testing::NextMessage;
 using transport::Mode;
 
 constexpr domid_t kA = GuestWorld::kA;
@@ -33,17 +34,6 @@ absl::Span<const uint8_t> Bytes(const std::string& s) {
 
 std::string Text(const ReceivedMessage& m) {
   return std::string(m.payload.begin(), m.payload.end());
-}
-
-// Reads the next message, waiting for VIRQs up to ~10 s.
-absl::optional<ReceivedMessage> NextMessage(Guest& g, GuestRing* ring) {
-  for (int i = 0; i < 100; ++i) {
-    auto m = ring->Read();
-    if (!m.ok()) return absl::nullopt;
-    if (m->has_value()) return **m;
-    if (!g.WaitVirq(absl::Milliseconds(100)).ok()) return absl::nullopt;
-  }
-  return absl::nullopt;
 }
 
 class GuestTest : public ::testing::TestWithParam<Mode> {

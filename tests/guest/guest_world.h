@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "guest/guest.h"
 #include "nesting/level.h"
 #include "tests/testing/transport_harness.h"
 #include "transport/virq_sockets.h"
@@ -59,6 +60,18 @@ class GuestWorld {
   std::unique_ptr<nesting::Level> level_;
   std::unique_ptr<TransportHarness> harness_;
 };
+
+// Reads `ring`'s next message, waiting for VIRQs up to ~10 s.
+inline absl::optional<ReceivedMessage> NextMessage(guest::Guest& g,
+                                                   GuestRing* ring) {
+  for (int i = 0; i < 100; ++i) {
+    auto m = ring->Read();
+    if (!m.ok()) return absl::nullopt;
+    if (m->has_value()) return **m;
+    if (!g.WaitVirq(absl::Milliseconds(100)).ok()) return absl::nullopt;
+  }
+  return absl::nullopt;
+}
 
 }  // namespace argo::testing
 

@@ -125,4 +125,22 @@ absl::StatusOr<std::unique_ptr<guest::Attachment>> TransportHarness::Attach(
   return guest::Attachment::Attach(OptionsFor(id, mode, vcpus));
 }
 
+absl::Status TransportWorld::Start(domid_t domains, uint64_t frames) {
+  hv = std::make_unique<Hypervisor>(HypervisorOptions{}, &virqs, nullptr);
+  for (domid_t d = 1; d <= domains; ++d) {
+    absl::Status created = hv->CreateDomain(d, DomainConfig{frames, true});
+    if (!created.ok()) return created;
+  }
+  absl::StatusOr<std::unique_ptr<TransportHarness>> started =
+      TransportHarness::Start(hv.get(), &virqs);
+  if (!started.ok()) return started.status();
+  harness = *std::move(started);
+  return absl::OkStatus();
+}
+
+void TransportWorld::Stop() {
+  harness.reset();
+  hv.reset();
+}
+
 }  // namespace argo::testing

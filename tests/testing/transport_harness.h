@@ -79,6 +79,18 @@ class TransportHarness {
   std::unique_ptr<transport::GuestServer> server_;
 };
 
+// A bare hypervisor (no access control) with domains 1..n behind a
+// harness whose wake sockets are the hypervisor's VIRQ notifier: the
+// transport tests' world.
+struct TransportWorld {
+  absl::Status Start(domid_t domains, uint64_t frames);
+  void Stop();  // the server first, then the hypervisor
+
+  transport::VirqSockets virqs;
+  std::unique_ptr<Hypervisor> hv;
+  std::unique_ptr<TransportHarness> harness;
+};
+
 }  // namespace argo::testing
 
 #endif  // TESTS_TESTING_TRANSPORT_HARNESS_H_

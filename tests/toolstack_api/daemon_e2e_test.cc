@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -349,6 +350,88 @@ TEST_F(DaemonTest, ExitCodesSeparateUsageFromServerErrors) {
                            "--timeout", "2", "domains"});
   EXPECT_EQ(nowhere.exit_code, 3);
   EXPECT_TRUE(absl::StrContains(nowhere.err, "cannot reach argo-hv"));
+}
+
+// Guests as processes against the real daemon (DESIGN §8): argo-guest
+// attaches with a token from argoctl, sends naming only its source port,
+// a SIGKILLed guest is a crash (rings gone, cables kept), a new process
+// re-attaches, and destroying an attached domain evicts its process.
+TEST_F(DaemonTest, GuestProcessesAttachTalkCrashAndAreEvicted) {
+  StartDaemon();
+  const std::string attach = dir_ + "/run/hv-attach.sock";
+  EXPECT_TRUE(absl::StrContains(Ok({"topology"}), attach)) << Ok({"topology"});
+  const std::string argo_guest = testing::RunfilePath("guest/cli/argo-guest");
+  auto token = [&](const std::string& domain) {
+    return std::string(absl::StripAsciiWhitespace(Ok({"domain", "token", domain})));
+  };
+  const std::string storage_token = token("storage");
+  const std::string client_token = token("client1");
+  auto guest_argv = [&](const std::string& domain, const std::string& t,
+                        std::vector<std::string> command) {
+    std::vector<std::string> argv = {argo_guest, "--socket", attach,
+                                     "--domain", domain, "--token", t};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  };
+  // A listener left running, its stdout in `out`.
+  auto listener = [&](const std::string& out) {
+    std::vector<std::string> argv = {"/bin/sh", "-c",
+                                     "exec \"$0\" \"$@\" > " + out};
+    for (const std::string& a :
+         guest_argv("storage", storage_token, {"listen", "--port", "80"})) {
+      argv.push_back(a);
+    }
+    return std::make_unique<Daemon>(argv, dir_ + "/listener.log");
+  };
+  auto wait_for = [&](const std::vector<std::string>& args,
+                      const std::string& text, bool present) {
+    for (int i = 0; i < 1000; ++i) {
+      if (absl::StrContains(Ok(args), text) == present) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+
+  const std::string out = dir_ + "/listen.out";
+  auto storage = listener(out);
+  ASSERT_TRUE(wait_for({"domain", "show", "storage"}, "running", true));
+  EXPECT_TRUE(absl::StrContains(Ok({"domain", "show", "storage"}), absl::StrCat(storage->pid()))) << Ok({"domain", "show", "storage"});
+
+  RunResult sent = RunProcess(
+      guest_argv("client1", client_token, {"send", "--port", "7", "hello e2e"}));
+  EXPECT_EQ(sent.exit_code, 0) << sent.err;
+  for (int i = 0; i < 1000 && !absl::StrContains(testing::ReadFile(out),
+                                                 "hello e2e");
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(out), "from 2:7 type 0 len 9: hello e2e")) << testing::ReadFile(out);
+
+  RunResult uncabled = RunProcess(
+      guest_argv("client1", client_token, {"send", "--port", "8", "x"}));
+  EXPECT_EQ(uncabled.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(uncabled.err, "ECONNREFUSED")) << uncabled.err;
+  RunResult bad_token =
+      RunProcess(guest_argv("client1", "0123abcd", {"send", "--port", "7", "x"}));
+  EXPECT_EQ(bad_token.exit_code, 3);
+  EXPECT_TRUE(absl::StrContains(bad_token.err, "token")) << bad_token.err;
+  // A second process for an attached domain is refused.
+  RunResult busy = RunProcess(
+      guest_argv("storage", storage_token, {"send", "--port", "80", "x"}));
+  EXPECT_EQ(busy.exit_code, 3);
+
+  // SIGKILL: a crash. The ring goes, the cable stays.
+  EXPECT_EQ(storage->Stop(SIGKILL), -1);
+  ASSERT_TRUE(wait_for({"domain", "show", "storage"}, "created", true));
+  EXPECT_FALSE(absl::StrContains(Ok({"rings", "storage"}), "storage "));
+  EXPECT_TRUE(absl::StrContains(Ok({"cables", "storage"}), "storage:80")) << Ok({"cables", "storage"});
+
+  // A new process attaches with the same token and is served.
+  auto again = listener(dir_ + "/listen2.out");
+  ASSERT_TRUE(wait_for({"domain", "show", "storage"}, "running", true));
+  // Destroying the domain evicts it: its argo-guest sees argo-hv go (3).
+  Ok({"domain", "destroy", "storage"});
+  EXPECT_EQ(again->Wait(), 3);
 }
 
 TEST_F(DaemonTest, EveryCommandHasHelp) {

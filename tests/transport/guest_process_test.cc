@@ -165,24 +165,16 @@ class GuestProcessTest : public ::testing::Test {
   static constexpr int kDomains = 8;
 
   void SetUp() override {
-    hv_ = std::make_unique<Hypervisor>(HypervisorOptions{}, &virqs_, nullptr);
-    for (domid_t d = 1; d <= kDomains; ++d) {
-      ASSERT_TRUE(hv_->CreateDomain(d, DomainConfig{1024, true}).ok());
-    }
-    auto harness = TransportHarness::Start(hv_.get(), &virqs_);
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    absl::Status started = world_.Start(kDomains, 1024);
+    ASSERT_TRUE(started.ok()) << started;
   }
-  void TearDown() override {
-    harness_.reset();
-    hv_.reset();
-  }
+  void TearDown() override { world_.Stop(); }
 
   std::vector<std::string> Args(const std::string& role, domid_t d, Mode mode,
                                 std::vector<std::string> more = {}) {
     std::vector<std::string> args = {
         "--role=" + role,
-        "--socket=" + harness_->socket_path(),
+        "--socket=" + world_.harness->socket_path(),
         absl::StrCat("--domid=", d),
         "--token=" + TestAuthority::TokenFor(d),
         std::string("--mode=") +
@@ -207,39 +199,37 @@ class GuestProcessTest : public ::testing::Test {
   }
 
   uint64_t MessagesIn(domid_t owner) {
-    for (const RingSnapshot& r : hv_->ListRings()) {
+    for (const RingSnapshot& r : world_.hv->ListRings()) {
       if (r.owner == owner && r.id.aport == kPort) return r.counters.messages_in;
     }
     return 0;
   }
   size_t RingsOf(domid_t owner) {
     size_t n = 0;
-    for (const RingSnapshot& r : hv_->ListRings()) n += r.owner == owner;
+    for (const RingSnapshot& r : world_.hv->ListRings()) n += r.owner == owner;
     return n;
   }
   int AttachesLogged(domid_t d) {
     int n = 0;
-    for (const std::string& line : harness_->authority().log()) {
+    for (const std::string& line : world_.harness->authority().log()) {
       n += line == absl::StrCat("attach ", d);
     }
     return n;
   }
   int AttachesLogged() {
     int n = 0;
-    for (const std::string& line : harness_->authority().log()) {
+    for (const std::string& line : world_.harness->authority().log()) {
       n += line.rfind("attach ", 0) == 0;
     }
     return n;
   }
   // Every attachment so far has been detached and crash-reset.
   bool AllDetached() {
-    return harness_->server().attached_count() == 0 &&
-           harness_->authority().crashes() == AttachesLogged();
+    return world_.harness->server().attached_count() == 0 &&
+           world_.harness->authority().crashes() == AttachesLogged();
   }
 
-  transport::VirqSockets virqs_;
-  std::unique_ptr<Hypervisor> hv_;
-  std::unique_ptr<TransportHarness> harness_;
+  TransportWorld world_;
 };
 
 // Checks a receiver/sender pair's exits and reports.
@@ -260,12 +250,12 @@ TEST_F(GuestProcessTest, KilledGuestLosesItsRingsWhilePartnersGoOn) {
   ASSERT_TRUE(PollUntil([&] { return MessagesIn(1) >= 300; }))
       << "pair 1 never got going: " << r1->Output() << s1->Output();
   ASSERT_EQ(RingsOf(1), 1u);
-  const int crashes = harness_->authority().crashes();
+  const int crashes = world_.harness->authority().crashes();
   r1->Kill();
   ASSERT_TRUE(
-      PollUntil([&] { return harness_->authority().crashes() == crashes + 1; }));
+      PollUntil([&] { return world_.harness->authority().crashes() == crashes + 1; }));
   EXPECT_EQ(RingsOf(1), 0u) << "the dead guest's ring outlived it";
-  EXPECT_EQ(harness_->authority().AttachedPid(1), 0);
+  EXPECT_EQ(world_.harness->authority().AttachedPid(1), 0);
   // Its sender lives on (refused, retrying); pair 2 finishes intact.
   EXPECT_TRUE(s1->Running());
   ExpectDelivered(*r2, *s2, 5000);
@@ -277,7 +267,7 @@ TEST_F(GuestProcessTest, KilledGuestLosesItsRingsWhilePartnersGoOn) {
   // (Its receiver checks the sequence starts again at 0.)
   ExpectDelivered(*r1b, *s1b, 2000);
   ASSERT_TRUE(PollUntil([&] { return AllDetached(); }));
-  EXPECT_TRUE(hv_->ListRings().empty());
+  EXPECT_TRUE(world_.hv->ListRings().empty());
 }
 
 TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
@@ -294,7 +284,7 @@ TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
                        /*keep_output=*/false);
     if (i % 2 == 1) {
       PollUntil([&] {
-        return harness_->authority().AttachedPid(d) == guest.pid() ||
+        return world_.harness->authority().AttachedPid(d) == guest.pid() ||
                !guest.Running();
       });
       usleep(rng() % 3000);
@@ -320,7 +310,7 @@ TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
   const int attaches_before = AttachesLogged();
   for (int i = 0; i < kTrials; ++i) trial(i);
   ASSERT_TRUE(PollUntil([&] { return AllDetached(); }))
-      << harness_->server().attached_count() << " still attached";
+      << world_.harness->server().attached_count() << " still attached";
   const int attached = AttachesLogged() - attaches_before;
   const size_t fds_after = CountFds();
   const std::vector<std::string> maps_after = Mappings();
@@ -335,7 +325,7 @@ TEST_F(GuestProcessTest, AttachKillTrialsLeakNoDescriptorsOrMappings) {
       << "new:\n" << NewLines(maps_before, maps_after) << "gone:\n"
       << NewLines(maps_after, maps_before);
 #endif
-  EXPECT_TRUE(hv_->ListRings().empty());
+  EXPECT_TRUE(world_.hv->ListRings().empty());
   // Every odd trial was killed attached (the point of the test).
   EXPECT_GE(attached, kTrials / 2);
   std::cout << kTrials << " trials, " << attached
@@ -353,7 +343,7 @@ TEST_F(GuestProcessTest, FlooderDoesNotDisturbAnExchange) {
   auto flooder = std::make_unique<GuestProcess>(
       Args("flooder", 5, Mode::kBlocking, {"--seed=5"}));
   // It is flooding once it has been thrown out at least once.
-  ASSERT_TRUE(PollUntil([&] { return harness_->authority().crashes() >= 1; }))
+  ASSERT_TRUE(PollUntil([&] { return world_.harness->authority().crashes() >= 1; }))
       << flooder->Output();
   auto receiver = Receiver(1, 2, Mode::kBlocking, 10000);
   auto sender = Sender(2, 1, Mode::kLowLatency, 10000);
@@ -385,7 +375,7 @@ TEST_F(GuestProcessTest, EightGuestsTenThousandMessagesEachWay) {
     ExpectDelivered(*receivers[i], *senders[i], kMessages);
   }
   ASSERT_TRUE(PollUntil([&] { return AllDetached(); }));
-  EXPECT_TRUE(hv_->ListRings().empty());
+  EXPECT_TRUE(world_.hv->ListRings().empty());
 }
 
 }  // namespace

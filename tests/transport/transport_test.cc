@@ -2,6 +2,8 @@
 // the io_uring server and guest attachments in both modes, over a real
 // hypervisor. (Cross-process behaviour: tests/transport/guest_process_test.)
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "argo_core/guest/argo_guest.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/public/xen_errno.h"
@@ -31,21 +34,13 @@ constexpr domid_t kB = 2;
 class TransportTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
-    hv_ = std::make_unique<Hypervisor>(HypervisorOptions{}, &virqs_, nullptr);
-    for (domid_t d : {kA, kB}) {
-      ASSERT_TRUE(hv_->CreateDomain(d, DomainConfig{512, true}).ok());
-    }
-    auto harness = TransportHarness::Start(hv_.get(), &virqs_);
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    absl::Status started = world_.Start(kB, 512);
+    ASSERT_TRUE(started.ok()) << started;
   }
-  void TearDown() override {
-    harness_.reset();
-    hv_.reset();
-  }
+  void TearDown() override { world_.Stop(); }
 
   std::unique_ptr<guest::Attachment> MustAttach(domid_t d) {
-    auto a = harness_->Attach(d, GetParam());
+    auto a = world_.harness->Attach(d, GetParam());
     EXPECT_TRUE(a.ok()) << a.status();
     return a.ok() ? *std::move(a) : nullptr;
   }
@@ -55,9 +50,7 @@ class TransportTest : public ::testing::TestWithParam<Mode> {
     return g.ok() ? *std::move(g) : nullptr;
   }
 
-  transport::VirqSockets virqs_;
-  std::unique_ptr<Hypervisor> hv_;
-  std::unique_ptr<TransportHarness> harness_;
+  TransportWorld world_;
 };
 
 TEST_P(TransportTest, MessageTravelsBetweenAttachedGuestsWithVirq) {
@@ -96,37 +89,37 @@ TEST_P(TransportTest, ErrnoMatchesInProcess) {
   // An unknown op, a bad handle, a NULL notify: the hypervisor's answers.
   EXPECT_EQ(a->port()->ArgoOp(99, 0, 0, 0, 0), -XEN_EOPNOTSUPP);
   EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_register_ring, 1ull << 40, 0, 0, 0),
-            hv_->ArgoOp(kA, XEN_ARGO_OP_register_ring, 1ull << 40, 0, 0, 0));
+            world_.hv->ArgoOp(kA, XEN_ARGO_OP_register_ring, 1ull << 40, 0, 0, 0));
   EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_notify, 0, 0, 0, 0), 0);
 }
 
 TEST_P(TransportTest, RefusalsChangeNothing) {
-  auto options = harness_->OptionsFor(kA, GetParam());
+  auto options = world_.harness->OptionsFor(kA, GetParam());
   options.token = "abad";
   auto bad = guest::Attachment::Attach(options);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kPermissionDenied);
-  options = harness_->OptionsFor(77, GetParam());
+  options = world_.harness->OptionsFor(77, GetParam());
   auto unknown = guest::Attachment::Attach(options);
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   auto first = MustAttach(kA);
-  auto second = harness_->Attach(kA, GetParam());
+  auto second = world_.harness->Attach(kA, GetParam());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(harness_->authority().crashes(), 0);
-  EXPECT_EQ(harness_->server().attached_count(), 1u);
+  EXPECT_EQ(world_.harness->authority().crashes(), 0);
+  EXPECT_EQ(world_.harness->server().attached_count(), 1u);
 }
 
 TEST_P(TransportTest, DetachIsACrashAndReattachWorks) {
   auto a = MustAttach(kA);
   auto ga = GuestOn(*a);
   ASSERT_TRUE(ga->RegisterRing(10, kB, 4096).ok());
-  EXPECT_EQ(hv_->ListRings().size(), 1u);
+  EXPECT_EQ(world_.hv->ListRings().size(), 1u);
   ga.reset();
   a.reset();  // the socket closes
-  for (int i = 0; i < 2000 && harness_->authority().crashes() == 0; ++i) {
+  for (int i = 0; i < 2000 && world_.harness->authority().crashes() == 0; ++i) {
     usleep(1000);
   }
-  EXPECT_EQ(harness_->authority().crashes(), 1);
-  EXPECT_EQ(hv_->ListRings().size(), 0u);
+  EXPECT_EQ(world_.harness->authority().crashes(), 1);
+  EXPECT_EQ(world_.hv->ListRings().size(), 0u);
   auto again = MustAttach(kA);
   ASSERT_TRUE(again);
   auto g = GuestOn(*again);
@@ -162,10 +155,38 @@ TEST_P(TransportTest, WaitVirqIsNotEndedByAnAnswerInFlight) {
 TEST_P(TransportTest, WaitVirqSeesTheDaemonHangUp) {
   auto a = MustAttach(kA);
   ASSERT_TRUE(a);
-  harness_->server().Evict(kA);
+  world_.harness->server().Evict(kA);
   absl::StatusOr<bool> raised = a->WaitVirq(absl::Seconds(60));
   EXPECT_EQ(raised.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(a->port()->ArgoOp(XEN_ARGO_OP_notify, 0, 0, 0, 0), -XEN_EIO);
+}
+
+// A peer of another uid is closed before its Hello is read (the socket's
+// mode refuses it first; with the mode opened, SO_PEERCRED does).
+TEST_P(TransportTest, OtherUidIsClosedBeforeItsHelloIsRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to another uid";
+  const std::string path = world_.harness->socket_path();
+  const std::string dir = path.substr(0, path.rfind('/'));
+  ASSERT_EQ(chmod(dir.c_str(), 0711), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0666), 0);
+  const guest::AttachOptions options =
+      world_.harness->OptionsFor(kA, GetParam());
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    auto refused = guest::Attachment::Attach(options);
+    const bool closed =
+        refused.status().code() == absl::StatusCode::kUnavailable &&
+        absl::StrContains(refused.status().message(), "closed the connection");
+    _exit(closed ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(world_.harness->authority().AttachedPid(kA), 0);
+  EXPECT_TRUE(world_.harness->authority().log().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, TransportTest,
