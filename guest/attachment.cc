@@ -234,6 +234,14 @@ absl::StatusOr<transport::Hello> MakeHello(const AttachOptions& options) {
   return hello;
 }
 
+// A connection argo-hv closed without a reason: it refuses peers of
+// other uids, and connections beyond its bound of pending attaches.
+absl::Status ClosedByDaemon() {
+  return absl::UnavailableError(
+      "argo-hv closed the connection (uid not allowed, or too many "
+      "attaches in progress)");
+}
+
 absl::Status Refusal(const transport::Welcome& welcome) {
   const std::string why(welcome.message,
                         strnlen(welcome.message, sizeof(welcome.message)));
@@ -263,6 +271,8 @@ absl::StatusOr<std::unique_ptr<Attachment>> Attachment::Attach(
   a->sock_ = *sock;
   if (send(a->sock_, &*hello, sizeof(*hello), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(sizeof(*hello))) {
+    // The daemon may close a refused peer before its hello is even sent.
+    if (errno == EPIPE || errno == ECONNRESET) return ClosedByDaemon();
     return Unavailable("sending the attach request");
   }
   transport::Welcome welcome{};
@@ -274,11 +284,7 @@ absl::StatusOr<std::unique_ptr<Attachment>> Attachment::Attach(
   if (!got.ok()) return got.status();
   // Every received descriptor is ours to close, whatever happens next.
   a->owned_fds_ = got->fds;
-  if (got->size == 0) {
-    return absl::UnavailableError(
-        "argo-hv closed the connection (uid not allowed, or too many "
-        "attaches in progress)");
-  }
+  if (got->size == 0) return ClosedByDaemon();
   if (got->size != sizeof(welcome) || got->truncated ||
       welcome.magic != transport::kWelcomeMagic) {
     return absl::UnavailableError("the attach socket answered garbage");

@@ -64,6 +64,8 @@ absl::StatusOr<Received> RecvWithFds(int sock, absl::Span<uint8_t> buffer,
   do {
     n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
+  // A reset is the peer closing (a socket it closed with data unread).
+  if (n < 0 && errno == ECONNRESET) return Received{0, false, {}};
   if (n < 0) return ErrnoStatus("recvmsg");
   Received received{static_cast<size_t>(n),
                     (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0,

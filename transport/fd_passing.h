@@ -24,7 +24,7 @@ struct Received {
 
 // Receives one datagram into `buffer`, accepting at most `max_fds`
 // descriptors (extra ones are closed by the kernel and set `truncated`).
-// Blocks. size 0 with no error: the peer closed.
+// Blocks. size 0 with no error: the peer closed (or reset the connection).
 absl::StatusOr<Received> RecvWithFds(int sock, absl::Span<uint8_t> buffer,
                                      size_t max_fds);
 

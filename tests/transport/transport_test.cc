@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <memory>
@@ -179,6 +180,9 @@ TEST_P(TransportTest, OtherUidIsClosedBeforeItsHelloIsRead) {
     const bool closed =
         refused.status().code() == absl::StatusCode::kUnavailable &&
         absl::StrContains(refused.status().message(), "closed the connection");
+    if (!closed) {
+      std::fprintf(stderr, "child: %s\n", refused.status().ToString().c_str());
+    }
     _exit(closed ? 0 : 1);
   }
   int status = 0;
