@@ -292,7 +292,7 @@ absl::StatusOr<std::unique_ptr<Attachment>> Attachment::Attach(
   if (welcome.error != transport::kAttachOk) return Refusal(welcome);
   const bool low_latency = options.mode == Mode::kLowLatency;
   const size_t expected =
-      low_latency ? transport::kFdAnswer0 + options.vcpus : 2;
+      low_latency ? transport::kFdAnswer0 + options.vcpus : transport::kFdKick;
   if (got->fds.size() != expected || welcome.fd_count != expected) {
     return absl::UnavailableError("the welcome carried the wrong descriptors");
   }
@@ -313,14 +313,14 @@ absl::StatusOr<std::unique_ptr<Attachment>> Attachment::Attach(
   a->memory_ = *std::move(memory);
   a->virq_fd_ = got->fds[transport::kFdVirq];
   a->owned_fds_[transport::kFdVirq] = -1;
-  if (!low_latency) {
-    a->ports_.push_back(std::make_unique<BlockingPort>(a->sock_));
-    return a;
-  }
   void* page = mmap(nullptr, transport::kDoorbellBytes, PROT_READ | PROT_WRITE,
                     MAP_SHARED, got->fds[transport::kFdDoorbell], 0);
   if (page == MAP_FAILED) return Unavailable("mapping the doorbell");
   a->doorbell_ = static_cast<DoorbellPage*>(page);
+  if (!low_latency) {
+    a->ports_.push_back(std::make_unique<BlockingPort>(a->sock_));
+    return a;
+  }
   for (uint32_t v = 0; v < options.vcpus; ++v) {
     a->ports_.push_back(std::make_unique<DoorbellPort>(
         a->doorbell_, v, got->fds[transport::kFdKick],
@@ -340,18 +340,30 @@ Attachment::~Attachment() {
 }
 
 absl::StatusOr<bool> Attachment::WaitVirq(absl::Duration timeout) {
-  int timeout_ms = -1;
-  if (timeout != absl::InfiniteDuration()) {
-    timeout_ms = static_cast<int>(std::min<int64_t>(
-        absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1))),
-        INT32_MAX));
+  const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + timeout;
+  for (;;) {
+    // Taking the pending flag is taking the VIRQ; the wake-up bytes only
+    // say "look": drained, they never count on their own (wire.h).
+    if (__atomic_exchange_n(&doorbell_->virq.pending, 0u, __ATOMIC_ACQ_REL)) {
+      Drain(virq_fd_);
+      return true;
+    }
+    int timeout_ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return false;
+      timeout_ms = static_cast<int>(std::min<int64_t>(
+          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+          INT32_MAX));
+    }
+    bool readable = false;
+    if (!WaitReadable(virq_fd_, sock_, timeout_ms, &readable)) {
+      return absl::UnavailableError("argo-hv went away");
+    }
+    if (readable) Drain(virq_fd_);
   }
-  bool readable = false;
-  if (!WaitReadable(virq_fd_, sock_, timeout_ms, &readable)) {
-    return absl::UnavailableError("argo-hv went away");
-  }
-  if (readable) Drain(virq_fd_);
-  return readable;
 }
 
 }  // namespace argo::guest

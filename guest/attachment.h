@@ -55,7 +55,8 @@ class Attachment {
   // consumed), false on timeout. InfiniteDuration waits for ever;
   // Unavailable if the daemon went away.
   absl::StatusOr<bool> WaitVirq(absl::Duration timeout);
-  // The VIRQ wake socket (readable when raised), for a guest's own poll loop.
+  // The VIRQ wake socket (readable when raised), for a guest's own poll
+  // loop: when it polls readable, WaitVirq(ZeroDuration()) takes the VIRQ.
   int virq_fd() const { return virq_fd_; }
 
  private:
@@ -66,6 +67,7 @@ class Attachment {
   domid_t domid_ = DOMID_INVALID;
   transport::Mode mode_ = transport::Mode::kBlocking;
   std::shared_ptr<GuestMemory> memory_;
+  // The shared page: the VIRQ pending flag; low-latency: the slots.
   transport::DoorbellPage* doorbell_ = nullptr;
   std::vector<int> owned_fds_;  // doorbell memfd, kick and answer wake sockets
   std::vector<std::unique_ptr<HypercallPort>> ports_;

@@ -16,13 +16,14 @@ VirqSockets::~VirqSockets() {
   }
 }
 
-void VirqSockets::Install(domid_t domid, int wake_socket) {
+void VirqSockets::Install(domid_t domid, int wake_socket, uint32_t* pending) {
   Slot& slot = (*slots_)[domid];
   int old;
   {
     SpinLockGuard l(&slot.lock);
     old = slot.fd;
     slot.fd = wake_socket;
+    slot.pending = pending;
   }
   if (old >= 0) close(old);
 }
@@ -37,6 +38,7 @@ void VirqSockets::Remove(domid_t domid) {
     SpinLockGuard l(&slot.lock);
     old = slot.fd;
     slot.fd = -1;
+    slot.pending = nullptr;
   }
   if (old >= 0) close(old);
 }
@@ -46,6 +48,8 @@ void VirqSockets::RaiseVirq(domid_t domid) {
   Slot& slot = (*slots_)[domid];
   SpinLockGuard l(&slot.lock);
   if (slot.fd < 0) return;
+  // Already pending: the guest has a wake-up to take (or is taking it).
+  if (__atomic_exchange_n(slot.pending, 1u, __ATOMIC_ACQ_REL) != 0) return;
   // Never blocks, never signals: a full buffer (a guest that never reads)
   // fails with EAGAIN, and the VIRQ is pending anyway.
   const char one = 1;

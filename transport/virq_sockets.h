@@ -13,6 +13,7 @@
 #define TRANSPORT_VIRQ_SOCKETS_H_
 
 #include <array>
+#include <cstdint>
 #include <memory>
 
 #include "argo_core/public/argo.h"
@@ -26,9 +27,12 @@ class VirqSockets final : public VirqNotifier {
   VirqSockets();
   ~VirqSockets() override;  // closes what is still installed
 
-  // RaiseVirq sends on `wake_socket` for `domid` from now on; takes ownership
-  // (a previous one is closed). REQUIRES: domid < DOMID_FIRST_RESERVED.
-  void Install(domid_t domid, int wake_socket);
+  // RaiseVirq sets `*pending` (the guest's shared flag, wire.h
+  // DoorbellVirq) for `domid` from now on and, when it was clear, sends on
+  // `wake_socket`; takes ownership of the socket (a previous one is
+  // closed). `pending` stays mapped until Remove returns.
+  // REQUIRES: domid < DOMID_FIRST_RESERVED.
+  void Install(domid_t domid, int wake_socket, uint32_t* pending);
   // Stops and closes; a no-op if none.
   void Remove(domid_t domid);
 
@@ -38,6 +42,7 @@ class VirqSockets final : public VirqNotifier {
   struct Slot {
     SpinLock lock;
     int fd = -1;
+    uint32_t* pending = nullptr;
   };
   // Indexed by domid: no allocation or map lookup on the send path.
   std::unique_ptr<std::array<Slot, DOMID_FIRST_RESERVED>> slots_;

@@ -5,7 +5,8 @@
 //     guest -> daemon   Hello
 //     daemon -> guest   Welcome, plus descriptors by SCM_RIGHTS (order in
 //                       WelcomeFd) when `error` is kAttachOk
-//   then, for the life of the attachment, hypercalls as HypercallFrames:
+//   then, for the life of the attachment, hypercalls as HypercallFrames
+//   (and, in both modes, a shared DoorbellPage for the VIRQ pending flag):
 //     blocking mode     over the same socket, one frame each way per call
 //     low-latency mode  in a DoorbellPage slot per vCPU (shared memfd),
 //                       with wake sockets only to wake a side that went to sleep
@@ -89,7 +90,8 @@ static_assert(sizeof(Welcome) == 128);
 enum WelcomeFd : int {
   kFdMemory = 0,     // the domain's guest memory (memfd, sealed: no resize)
   kFdVirq = 1,       // wake socket: readable when VIRQ_ARGO was raised
-  kFdDoorbell = 2,   // low-latency only: the DoorbellPage memfd
+  kFdDoorbell = 2,   // the DoorbellPage memfd (both modes: its VIRQ line
+                     // holds the pending flag; low-latency: the slots)
   kFdKick = 3,       // low-latency only: wake socket the guest sends on
                      // to wake a sleeping server
   kFdAnswer0 = 4,    // low-latency only: one wake socket per vCPU,
@@ -124,6 +126,13 @@ struct alignas(64) DoorbellHeader {
   uint32_t server_sleeping;  // server-written
   uint32_t vcpus;            // server-written at attach
 };
+// VIRQ_ARGO's pending flag, Xen's event-channel pending bit: the daemon
+// sets it when it raises the VIRQ and sends a wake-up byte only if it was
+// clear; the guest clears it when it takes the VIRQ. A burst of raises
+// costs one system call, and a guest sees a raised VIRQ without one.
+struct alignas(64) DoorbellVirq {
+  uint32_t pending;  // set by the daemon, cleared by the guest
+};
 struct alignas(64) DoorbellAnswer {
   uint32_t seq;
   uint32_t pad;
@@ -139,6 +148,7 @@ struct DoorbellSlot {
 };
 struct DoorbellPage {
   DoorbellHeader header;
+  DoorbellVirq virq;
   DoorbellSlot slot[kMaxVcpus];
 };
 static_assert(sizeof(DoorbellPage) <= 4096);
