@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -296,6 +297,11 @@ class GuestServer::Loop {
           if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
           polling_ = true;
           CpuRelax();
+          // Now and then let another runnable task on this CPU go first:
+          // on a host with fewer CPUs than busy parties (a guest spinning
+          // for its answer, its receiver, this loop), a poll that never
+          // yields starves the receiver until the scheduler's tick.
+          if ((idle_passes_ & 1023) == 0) sched_yield();
           continue;
         }
         if (polling_) {
