@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/xen_errno.h"
 
@@ -169,6 +170,40 @@ absl::optional<RingSnapshot> Hypervisor::LookupRing(domid_t dst,
 }
 
 int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
+  domid_t partner = XEN_ARGO_DOMID_ANY;
+  const int64_t rc = DeliverFromHostRoute(message, &partner);
+  TrafficTap* tap = tap_.load(std::memory_order_acquire);
+  if (__builtin_expect(tap == nullptr, 1)) return rc;
+  TapRecord record;
+  record.unix_nanos = absl::GetCurrentTimeNanos();
+  record.source = message.source;
+  record.ring = message.destination;
+  record.ring_partner = partner;
+  record.message_type = message.message_type;
+  record.from_host = true;
+  record.xen_errno = rc < 0 ? static_cast<uint16_t>(-rc) : 0;
+  uint64_t total = 0;
+  for (const MessagePart& part : message.parts) total += part.len;
+  record.payload_len =
+      static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+  // Under L1 like a guest's send, so WaitForHypercalls also waits for
+  // this report (a tap may free what it reports into after that).
+  ReadGuard l1(&l1_mu_);
+  tap->OnMessage(record, [&](uint8_t* out, uint32_t max) {
+    uint32_t copied = 0;
+    for (const MessagePart& part : message.parts) {
+      if (copied == max) break;
+      const uint32_t n = std::min(part.len, max - copied);
+      std::memcpy(out + copied, part.data, n);
+      copied += n;
+    }
+    return copied;
+  });
+  return rc;
+}
+
+int64_t Hypervisor::DeliverFromHostRoute(const HostMessage& message,
+                                         domid_t* partner) {
   if (message.parts.size() > XEN_ARGO_MAXIOV) return -XEN_EINVAL;
   uint64_t total = 0;
   for (const MessagePart& part : message.parts) total += part.len;
@@ -188,6 +223,7 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
     RingInfo* ring = FindRingByMatch(*dst, message.destination.aport,
                                      message.source.domain_id);
     if (ring == nullptr) return -XEN_ECONNREFUSED;
+    *partner = ring->id().partner_id;
     SpinLockGuard l3(&ring->l3_mu_);
     rc = ring->InsertHost(message.source, message.message_type, message.parts,
                           static_cast<uint32_t>(total));

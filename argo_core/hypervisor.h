@@ -49,6 +49,7 @@
 #ifndef ARGO_CORE_HYPERVISOR_H_
 #define ARGO_CORE_HYPERVISOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -71,6 +72,7 @@
 #include "argo_core/ring_info.h"
 #include "argo_core/ring_observer.h"
 #include "argo_core/send_probe.h"
+#include "argo_core/traffic_tap.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
@@ -180,6 +182,13 @@ class Hypervisor final : public DomainDirectory {
   // length or -ESRCH, -ECONNREFUSED, -EINVAL, -EMSGSIZE, -EAGAIN.
   int64_t DeliverFromHost(const HostMessage& message)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
+
+  // Reports every message from now on to `tap` (null: to none). The tap
+  // must outlive the hypervisor: a send that loaded it may still be
+  // reporting after it is replaced.
+  void SetTrafficTap(TrafficTap* tap) {
+    tap_.store(tap, std::memory_order_release);
+  }
 
   // Kernel mappings held by every ring window of the level.
   uint64_t window_segments() const { return level_mappings_.used(); }
@@ -350,6 +359,24 @@ class Hypervisor final : public DomainDirectory {
   int64_t Sendv(Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
                 uint32_t niov, uint32_t message_type, VirqBatch& virqs)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // What a traced send learned, for the tap.
+  struct SendTrace {
+    xen_argo_send_addr_t send_addr{};
+    xen_argo_addr_t ring{};
+    domid_t ring_partner = XEN_ARGO_DOMID_ANY;
+    xen_argo_iov_t iovs[XEN_ARGO_MAXIOV] = {};
+    uint32_t niov = 0;
+    bool read = false;  // the arguments were read: a message to report
+  };
+  // sendv itself; kTraced fills *trace as far as the send got.
+  template <bool kTraced>
+  int64_t SendvRoute(Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
+                     uint32_t niov, uint32_t message_type, VirqBatch& virqs,
+                     SendTrace* trace) ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // sendv with a tap installed: SendvRoute<true>, then the report.
+  int64_t SendvTapped(TrafficTap* tap, Domain& currd, uint64_t send_addr_hnd,
+                      uint64_t iovs_hnd, uint32_t niov, uint32_t message_type,
+                      VirqBatch& virqs) ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
   int64_t Notify(Domain& currd, uint64_t ring_data_hnd, uint64_t arg2,
                  uint64_t arg3, uint64_t arg4, VirqBatch& virqs)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
@@ -402,6 +429,9 @@ class Hypervisor final : public DomainDirectory {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
   void RemoveWildcardWaits(Domain& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l1_mu_);
 
+  // DeliverFromHost itself; *partner is the ring's partner if one was found.
+  int64_t DeliverFromHostRoute(const HostMessage& message, domid_t* partner)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
   // Tells the observer, if any, of `changes` (no lock held).
   void ReportRingChanges(const std::vector<RingChange>& changes) {
     if (options_.ring_observer != nullptr && !changes.empty()) {
@@ -411,6 +441,7 @@ class Hypervisor final : public DomainDirectory {
 
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;
+  std::atomic<TrafficTap*> tap_{nullptr};
   AccessControl* const xsm_;          // null: permit all
   ImplicitResolver* const implicit_;  // null: no implicit destinations
 

@@ -2,8 +2,10 @@
 // hot path. No allocation; L1 and rings_L2 are per-CPU reader locks, so
 // senders to different rings share no written cache line but the ring's.
 // Also ProbeSend, which asks sendv's questions without acting on them.
+#include <algorithm>
 #include <cstring>
 
+#include "absl/time/clock.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/public/xen_errno.h"
@@ -37,6 +39,55 @@ RingInfo* Hypervisor::FindRingByMatch(Domain& dst, xen_argo_port_t aport,
 int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
                           uint64_t iovs_hnd, uint32_t niov,
                           uint32_t message_type, VirqBatch& virqs) {
+  // The one branch a send pays for the traffic tap while none is set.
+  TrafficTap* tap = tap_.load(std::memory_order_acquire);
+  if (__builtin_expect(tap == nullptr, 1)) {
+    return SendvRoute<false>(currd, send_addr_hnd, iovs_hnd, niov,
+                             message_type, virqs, nullptr);
+  }
+  return SendvTapped(tap, currd, send_addr_hnd, iovs_hnd, niov, message_type,
+                     virqs);
+}
+
+__attribute__((noinline)) int64_t Hypervisor::SendvTapped(
+    TrafficTap* tap, Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
+    uint32_t niov, uint32_t message_type, VirqBatch& virqs) {
+  SendTrace trace;
+  const int64_t rc = SendvRoute<true>(currd, send_addr_hnd, iovs_hnd, niov,
+                                      message_type, virqs, &trace);
+  // A send whose arguments could not even be read is not a message.
+  if (!trace.read) return rc;
+  TapRecord record;
+  record.unix_nanos = absl::GetCurrentTimeNanos();
+  record.source = {trace.send_addr.src.aport, currd.domid, 0};
+  record.implicit = trace.send_addr.dst.domain_id == ARGO_DOMID_IMPLICIT;
+  record.ring = trace.ring;
+  record.ring_partner = trace.ring_partner;
+  record.message_type = message_type;
+  record.xen_errno = rc < 0 ? static_cast<uint16_t>(-rc) : 0;
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < trace.niov; ++i) total += trace.iovs[i].iov_len;
+  record.payload_len =
+      static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+  const GuestMemory& memory = *currd.memory;
+  tap->OnMessage(record, [&](uint8_t* out, uint32_t max) {
+    uint32_t copied = 0;
+    for (uint32_t i = 0; i < trace.niov && copied < max; ++i) {
+      const uint32_t n = std::min(trace.iovs[i].iov_len, max - copied);
+      const uint64_t gpa = reinterpret_cast<uint64_t>(trace.iovs[i].iov_hnd.p);
+      if (!memory.CopyFrom(gpa, out + copied, n)) break;
+      copied += n;
+    }
+    return copied;
+  });
+  return rc;
+}
+
+template <bool kTraced>
+int64_t Hypervisor::SendvRoute(Domain& currd, uint64_t send_addr_hnd,
+                               uint64_t iovs_hnd, uint32_t niov,
+                               uint32_t message_type, VirqBatch& virqs,
+                               SendTrace* trace) {
   const GuestMemory& memory = *currd.memory;
   xen_argo_send_addr_t send_addr;
   if (!memory.CopyFrom(send_addr_hnd, &send_addr, sizeof(send_addr))) {
@@ -53,6 +104,13 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
     std::memcpy(&iovs[i], guest_iovs + i * sizeof(xen_argo_iov_t),
                 sizeof(xen_argo_iov_t));
   }
+  if constexpr (kTraced) {
+    trace->send_addr = send_addr;
+    trace->ring = send_addr.dst;
+    std::copy(iovs, iovs + niov, trace->iovs);
+    trace->niov = niov;
+    trace->read = true;
+  }
   Domain* dst;
   xen_argo_addr_t dst_addr;
   SendCheck check;  // for ProbeSend's sake; folds away here
@@ -61,12 +119,14 @@ int64_t Hypervisor::Sendv(Domain& currd, uint64_t send_addr_hnd,
       rc != 0) {
     return rc;
   }
+  if constexpr (kTraced) trace->ring = dst_addr;
 
   int64_t rc;
   {
     ReadGuard rings_l2(&dst->rings_l2_mu_);
     RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd.domid);
     if (ring == nullptr) return -XEN_ECONNREFUSED;
+    if constexpr (kTraced) trace->ring_partner = ring->id().partner_id;
     uint32_t total = 0;
     if (int err = IovCount(iovs, niov, &total); err != 0) return err;
 

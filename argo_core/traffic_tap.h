@@ -1,0 +1,48 @@
+// A tap on the hypervisor's delivery path (traffic capture, docs/capture.md):
+// every message a guest's sendv delivers or is refused, and every message
+// delivered from a host buffer, reported with its addresses and a way to
+// copy its leading payload bytes.
+//
+// Installed with Hypervisor::SetTrafficTap only while someone captures:
+// with none installed a send pays one predictable branch.
+#ifndef ARGO_CORE_TRAFFIC_TAP_H_
+#define ARGO_CORE_TRAFFIC_TAP_H_
+
+#include <cstdint>
+
+#include "absl/functional/function_ref.h"
+#include "argo_core/public/argo.h"
+
+namespace argo {
+
+struct TapRecord {
+  int64_t unix_nanos = 0;     // CLOCK_REALTIME when delivered or refused
+  xen_argo_addr_t source{};   // the claimed port, the stamped domid
+  // The destination ring: the resolved address for an implicit send;
+  // ring_partner is XEN_ARGO_DOMID_ANY for a wildcard ring, and for a
+  // refusal before any ring was found (then `ring` is what was named).
+  xen_argo_addr_t ring{};
+  domid_t ring_partner = XEN_ARGO_DOMID_ANY;
+  uint32_t message_type = 0;
+  bool implicit = false;   // the sender named the implicit destination
+  bool from_host = false;  // DeliverFromHost, not a guest's sendv
+  uint16_t xen_errno = 0;  // 0: delivered; else the refusal's errno
+  uint32_t payload_len = 0;
+};
+
+class TrafficTap {
+ public:
+  // Copies up to `max` leading payload bytes to `out`; returns how many.
+  using PayloadCopier = absl::FunctionRef<uint32_t(uint8_t* out, uint32_t max)>;
+
+  virtual ~TrafficTap() = default;
+  // Called on the sender's thread under the hypervisor's L1 read lock
+  // (so Hypervisor::WaitForHypercalls waits for calls in flight), from
+  // many threads at once: must not block, must not call back into the
+  // hypervisor. Copy the payload now or never.
+  virtual void OnMessage(const TapRecord& record, PayloadCopier payload) = 0;
+};
+
+}  // namespace argo
+
+#endif  // ARGO_CORE_TRAFFIC_TAP_H_
