@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -55,6 +56,8 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
       nesting::Level::Create(std::move(level));
   if (!built.ok()) return built.status();
   platform->level_ = *std::move(built);
+  platform->captures_ =
+      std::make_unique<CaptureHub>(&platform->level_->hypervisor());
   platform->policy().audit().SetListener(
       [p = platform.get()](const policy::Denial& denial) {
         p->OnDenial(denial);
@@ -144,6 +147,36 @@ void Platform::PublishDomain(v1::Event::Kind kind, const DomainRecord& record,
   *event.mutable_domain() = DomainToProto(record);
   const domid_t ids[] = {record.id};
   events_.Publish(std::move(event), ids);
+}
+
+absl::StatusOr<std::shared_ptr<Capture>> Platform::StartCapture(
+    const CaptureFilter& filter, uint64_t buffer_bytes,
+    absl::string_view description) {
+  absl::StatusOr<std::shared_ptr<Capture>> capture =
+      captures_->Start(filter, buffer_bytes);
+  if (!capture.ok()) return capture.status();
+  const std::string summary =
+      absl::StrCat("capture started: ", description, " (",
+                   (*capture)->slots(), " slots)");
+  std::fprintf(stderr, "argo-hv: %s\n", summary.c_str());
+  v1::Event event;
+  event.set_kind(v1::Event::CAPTURE_STARTED);
+  event.set_summary(summary);
+  events_.Publish(std::move(event), {});
+  return capture;
+}
+
+void Platform::StopCapture(const std::shared_ptr<Capture>& capture,
+                           absl::string_view description, uint64_t captured) {
+  captures_->Stop(capture);
+  const std::string summary =
+      absl::StrCat("capture stopped: ", description, "; ", captured,
+                   " messages captured, ", capture->dropped(), " dropped");
+  std::fprintf(stderr, "argo-hv: %s\n", summary.c_str());
+  v1::Event event;
+  event.set_kind(v1::Event::CAPTURE_STOPPED);
+  event.set_summary(summary);
+  events_.Publish(std::move(event), {});
 }
 
 void Platform::PublishCables(const std::vector<implicit_dest::Cable>& cables,

@@ -46,6 +46,7 @@
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
 #include "nesting/level.h"
+#include "toolstack_api/capture/capture_hub.h"
 #include "toolstack_api/event_bus.h"
 #include "toolstack_api/platform_types.h"
 #include "transport/attach_authority.h"
@@ -169,6 +170,15 @@ class Platform final : public transport::AttachAuthority,
   void SetAttachSocketPath(std::string path) ABSL_LOCKS_EXCLUDED(names_mu_);
   std::string attach_socket_path() const ABSL_LOCKS_EXCLUDED(names_mu_);
 
+  // Traffic captures (docs/capture.md). Start/stop publish
+  // CAPTURE_STARTED / CAPTURE_STOPPED naming `description` (the filter)
+  // and log a line to stderr (the daemon's log): captures are audited.
+  absl::StatusOr<std::shared_ptr<Capture>> StartCapture(
+      const CaptureFilter& filter, uint64_t buffer_bytes,
+      absl::string_view description);
+  void StopCapture(const std::shared_ptr<Capture>& capture,
+                   absl::string_view description, uint64_t captured);
+
   nesting::Level& level() { return *level_; }
   Hypervisor& hypervisor() { return level_->hypervisor(); }
   implicit_dest::ImplicitTable& table() { return level_->table(); }
@@ -207,6 +217,8 @@ class Platform final : public transport::AttachAuthority,
 
   // Declared first: callbacks publish into it until the level is gone.
   EventBus events_;
+  // Before the level: the hypervisor reports into it until it is gone.
+  std::unique_ptr<CaptureHub> captures_;
   // Always with access control (the toolstack loads policies).
   std::unique_ptr<nesting::Level> level_;
 

@@ -76,6 +76,9 @@ class ToolstackService final : public v1::Toolstack::Service {
   grpc::Status Watch(grpc::ServerContext* context,
                      const v1::WatchRequest* request,
                      grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status Capture(grpc::ServerContext* context,
+                       const v1::CaptureRequest* request,
+                       grpc::ServerWriter<v1::CaptureResponse>* writer) override;
   grpc::Status GetTopology(grpc::ServerContext*,
                            const v1::GetTopologyRequest* request,
                            v1::Topology* response) override;
