@@ -59,7 +59,7 @@ struct Global {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {DomainCommands, CableCommands, PolicyCommands,
-                     LevelCommands}) {
+                     LevelCommands, CaptureCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -118,8 +118,10 @@ Args ParseArgs(const Command& c, const std::vector<std::string>& words) {
   };
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i];
-    if (absl::StartsWith(w, "--")) {
-      const std::string name = w.substr(2);
+    // --name, or -x for a one-letter option (capture's -w, as tcpdump's).
+    const bool short_option = w.size() == 2 && w[0] == '-' && w[1] != '-';
+    if (absl::StartsWith(w, "--") || short_option) {
+      const std::string name = w.substr(short_option ? 1 : 2);
       if (in(c.options.with_value, name)) {
         if (i + 1 >= words.size()) throw UsageError{w + " needs a value"};
         args.values[name].push_back(words[++i]);

@@ -105,6 +105,7 @@ std::vector<Command> DomainCommands();
 std::vector<Command> CableCommands();
 std::vector<Command> PolicyCommands();
 std::vector<Command> LevelCommands();  // rings, stats, watch, topology, apply
+std::vector<Command> CaptureCommands();
 
 // Unary call helper: runs `rpc` with a deadline; on success prints the
 // reply as JSON (in --json mode) or with `human`.
