@@ -364,7 +364,7 @@ class Hypervisor final : public DomainDirectory {
     xen_argo_send_addr_t send_addr{};
     xen_argo_addr_t ring{};
     domid_t ring_partner = XEN_ARGO_DOMID_ANY;
-    xen_argo_iov_t iovs[XEN_ARGO_MAXIOV] = {};
+    xen_argo_iov_t iovs[XEN_ARGO_MAXIOV];  // [0, niov) set when read
     uint32_t niov = 0;
     bool read = false;  // the arguments were read: a message to report
   };

@@ -38,6 +38,8 @@ TARGETS = [
      "an implicit send with 1,000,000 table entries against 10"),
     ("sendv_implicit_64B_over_cpuid", "<=", 0.01,
      "a 64-byte implicit sendv costs at most 1/100 of a CPUID exit"),
+    ("capture_on_over_off_64B", "<=", 1.5,
+     "a running capture (snap 64) costs a sender one more small copy"),
     ("xproc_sendv_rtt_spin_over_cpuid", "<=", 0.25,
      "a hypercall from another process (low-latency) is well under a trap"),
     ("xproc_sendv_rtt_spin_over_pingpong", "<=", 3,
@@ -143,6 +145,8 @@ def compute(fastest):
         "grpc_connect_rtt_over_cpuid":
             ns(get("BM_GrpcConnectDisconnect/real_time"), "real_time") / cpuid,
     })
+    ratios["capture_on_over_off_64B"] = (ns(get("BM_SendvCapture/on:1"))
+                                         / ns(get("BM_SendvCapture/on:0")))
     ratios.update(xproc_ratios(fastest, get, cpuid, baselines, sendv))
     return baselines, ratios, sendv
 
