@@ -18,6 +18,7 @@ PACKAGES=(
   libgtest-dev
   libgmock-dev
   python3
+  tshark  # reads capture files with tools/wireshark/argo.lua (dissector_test)
 )
 
 missing=()
@@ -31,5 +32,10 @@ echo "setup: installing ${missing[*]}" >&2
 SUDO=()
 [[ $(id -u) -eq 0 ]] || SUDO=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common (pulled in by tshark) asks whether non-root users may
+# capture through a setuid dumpcap. We only read files: answer "no" up
+# front, so the install never stops for a question whatever the frontend.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+  "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q "${missing[@]}"
