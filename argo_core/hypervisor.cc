@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/xen_errno.h"
 
@@ -175,7 +174,7 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
   TrafficTap* tap = tap_.load(std::memory_order_acquire);
   if (__builtin_expect(tap == nullptr, 1)) return rc;
   TapRecord record;
-  record.unix_nanos = absl::GetCurrentTimeNanos();
+  record.unix_nanos = RealtimeNanos();
   record.source = message.source;
   record.ring = message.destination;
   record.ring_partner = partner;

@@ -8,6 +8,8 @@
 #ifndef ARGO_CORE_TRAFFIC_TAP_H_
 #define ARGO_CORE_TRAFFIC_TAP_H_
 
+#include <time.h>
+
 #include <cstdint>
 
 #include "absl/functional/function_ref.h"
@@ -29,6 +31,15 @@ struct TapRecord {
   uint16_t xen_errno = 0;  // 0: delivered; else the refusal's errno
   uint32_t payload_len = 0;
 };
+
+// CLOCK_REALTIME in nanoseconds straight from the vDSO: ~20 ns here, to
+// absl::GetCurrentTimeNanos's ~32 in Debian's build (a capture pays it
+// per message).
+inline int64_t RealtimeNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 class TrafficTap {
  public:
