@@ -12,6 +12,7 @@
 #include "argo_core/xen_status.h"
 #include "implicit_dest/route_explainer.h"
 #include "toolstack_api/boot_config.h"
+#include "toolstack_api/capture_request.h"
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/convert.h"
 #include "toolstack_api/pagination.h"
@@ -392,22 +393,6 @@ grpc::Status ToolstackService::Watch(grpc::ServerContext* context,
 
 namespace {
 
-// The filter in words, for the capture's events and log lines.
-std::string DescribeCapture(const CaptureFilter& f, uint64_t count,
-                            uint32_t seconds) {
-  std::vector<std::string> parts;
-  if (f.domain) parts.push_back(absl::StrCat("domain ", *f.domain));
-  if (f.port) parts.push_back(absl::StrCat("port ", *f.port));
-  if (f.message_type) parts.push_back(absl::StrCat("type ", *f.message_type));
-  parts.push_back(f.delivered && f.refused ? "delivered and refused"
-                  : f.refused              ? "refused only"
-                                           : "delivered");
-  parts.push_back(absl::StrCat("snap ", f.snap_len));
-  if (count != 0) parts.push_back(absl::StrCat("count ", count));
-  if (seconds != 0) parts.push_back(absl::StrCat("for ", seconds, " s"));
-  return absl::StrJoin(parts, ", ");
-}
-
 void ToProto(const CapturedMessage& m, v1::CapturedMessage* out) {
   const TapRecord& r = m.record;
   out->set_unix_nanos(r.unix_nanos);
@@ -432,48 +417,24 @@ constexpr size_t kCaptureBatch = 256;
 grpc::Status ToolstackService::Capture(
     grpc::ServerContext* context, const v1::CaptureRequest* request,
     grpc::ServerWriter<v1::CaptureResponse>* writer) {
-  CaptureFilter filter;
-  auto domain = ResolveFilter(request->has_domain(), request->domain());
-  if (!domain.ok()) return ToGrpc(domain.status());
-  filter.domain = *domain;
-  if (request->has_port()) filter.port = request->port();
-  if (request->has_message_type()) filter.message_type = request->message_type();
-  if (request->only_refused()) {
-    filter.delivered = false;
-    filter.refused = true;
-  } else {
-    filter.refused = request->include_refused();
-  }
-  if (request->snap_len() > ::argo::toolstack::Capture::kMaxSnapLen) {
-    return Invalid(absl::StrCat("snap_len: ", request->snap_len(),
-                                " exceeds ",
-                                ::argo::toolstack::Capture::kMaxSnapLen));
-  }
-  filter.snap_len = request->snap_len() == 0 ? 256 : request->snap_len();
-  if (request->buffer_kib() > CaptureHub::kMaxBufferBytes / 1024) {
-    return Invalid(absl::StrCat("buffer_kib: ", request->buffer_kib(),
-                                " exceeds ",
-                                CaptureHub::kMaxBufferBytes / 1024));
-  }
-  const uint64_t buffer_bytes =
-      uint64_t{request->buffer_kib() == 0 ? 4096u : request->buffer_kib()} *
-      1024;
-  const std::string description =
-      DescribeCapture(filter, request->count(), request->seconds());
-  auto capture = platform_.StartCapture(filter, buffer_bytes, description);
+  absl::StatusOr<CaptureSpec> spec = CaptureSpecFromRequest(
+      *request, [this](bool present, const v1::DomainRef& ref) {
+        return ResolveFilter(present, ref);
+      });
+  if (!spec.ok()) return ToGrpc(spec.status());
+  auto capture =
+      platform_.StartCapture(spec->filter, spec->buffer_bytes, spec->description);
   if (!capture.ok()) return ToGrpc(capture.status());
   writer->SendInitialMetadata();
-  const absl::Time deadline = request->seconds() == 0
+  const absl::Time deadline = spec->seconds == 0
                                   ? absl::InfiniteFuture()
-                                  : absl::Now() + absl::Seconds(request->seconds());
+                                  : absl::Now() + absl::Seconds(spec->seconds);
   uint64_t captured = 0;
   bool client_gone = false;
   std::vector<CapturedMessage> batch;
   while (!context->IsCancelled()) {
     size_t max = kCaptureBatch;
-    if (request->count() != 0) {
-      max = std::min<uint64_t>(max, request->count() - captured);
-    }
+    if (spec->count != 0) max = std::min<uint64_t>(max, spec->count - captured);
     batch.clear();
     (*capture)->Drain(&batch, max);
     if (!batch.empty()) {
@@ -487,11 +448,11 @@ grpc::Status ToolstackService::Capture(
         break;
       }
     }
-    if (request->count() != 0 && captured >= request->count()) break;
+    if (spec->count != 0 && captured >= spec->count) break;
     if (absl::Now() >= deadline) break;
     if (batch.empty()) absl::SleepFor(kCapturePoll);
   }
-  platform_.StopCapture(*capture, description, captured);
+  platform_.StopCapture(*capture, spec->description, captured);
   if (client_gone || context->IsCancelled()) return grpc::Status::CANCELLED;
   v1::CaptureResponse last;
   last.set_done(true);
