@@ -434,6 +434,57 @@ TEST_F(DaemonTest, GuestProcessesAttachTalkCrashAndAreEvicted) {
   EXPECT_EQ(again->Wait(), 3);
 }
 
+// Traffic capture end to end (docs/capture.md): argoctl capture -w writes
+// pcapng while argo-guest sends, and tshark with the shipped dissector
+// reads every field back; the text form; another uid cannot capture.
+TEST_F(DaemonTest, CaptureWritesPcapngThatTsharkReadsWithTheDissector) {
+  StartDaemon();
+  const std::string attach = dir_ + "/run/hv-attach.sock";
+  const std::string argo_guest = testing::RunfilePath("guest/cli/argo-guest");
+  const std::string token = std::string(
+      absl::StripAsciiWhitespace(Ok({"domain", "token", "client1"})));
+  const std::string pcap = dir_ + "/trace.pcapng";
+  const std::string capture_log = dir_ + "/capture.log";
+  Daemon capture({argoctl_, "--socket", socket_, "capture", "--refused",
+                  "--count", "2", "-w", pcap},
+                 capture_log);
+  for (int i = 0; i < 1000 && !absl::StrContains(testing::ReadFile(capture_log),
+                                                 "capturing");
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto send = [&](std::vector<std::string> command) {
+    std::vector<std::string> argv = {argo_guest, "--socket", attach, "--domain",
+                                     "client1", "--token", token};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return RunProcess(argv);
+  };
+  EXPECT_EQ(send({"send", "--port", "8", "--type", "5", "uncabled"}).exit_code, 1);
+  EXPECT_EQ(send({"send", "--port", "7", "--to", "1:80", "explicit"}).exit_code, 1);
+  EXPECT_EQ(capture.Wait(), 0);
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(capture_log),
+                                "2 messages captured, 0 dropped"))
+      << testing::ReadFile(capture_log);
+
+  // tshark, with the dissector, and no personal configuration.
+  const std::string home = dir_ + "/home";
+  mkdir(home.c_str(), 0700);
+  RunResult read = RunProcess(
+      {"/usr/bin/env", "HOME=" + home, "/usr/bin/tshark", "-r", pcap, "-X",
+       "lua_script:" + testing::RunfilePath("tools/wireshark/argo.lua"), "-T",
+       "fields", "-E", "separator=,", "-e", "argo.src_domid", "-e",
+       "argo.src_port", "-e", "argo.dst_domid", "-e", "argo.dst_port", "-e",
+       "argo.msg_type", "-e", "argo.errno", "-e", "argo.flags.implicit", "-e",
+       "argo.payload_len", "-e", "data.data"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  const std::vector<std::string> lines =
+      absl::StrSplit(absl::StripAsciiWhitespace(read.out), '\n');
+  ASSERT_EQ(lines.size(), 2u) << read.out;
+  // "uncabled" / "explicit" in hex; 32760 = ARGO_DOMID_IMPLICIT (unresolved).
+  EXPECT_EQ(lines[0], "2,8,32760,0,5,111,1,8,756e6361626c6564");
+  EXPECT_EQ(lines[1], "2,7,1,80,0,111,0,8,6578706c69636974");
+}
+
 TEST_F(DaemonTest, EveryCommandHasHelp) {
   // No daemon needed: help is local.
   for (const char* command :
@@ -490,6 +541,9 @@ TEST_F(DaemonTest, APeerWithAnotherUidIsRejected) {
   EXPECT_EQ(refused.exit_code, 3) << refused.err;
   EXPECT_TRUE(absl::StrContains(testing::ReadFile(Log()),
                                 "refused a client with uid 65534"));
+  // Capture too: the traffic is the owner's to see.
+  RunResult capture = Ctl({"capture", "--count", "1", "--for", "1"}, kNobody, ctl);
+  EXPECT_EQ(capture.exit_code, 3) << capture.err;
   EXPECT_EQ(Ctl({"domains"}).exit_code, 0);  // the owner still is served
 }
 
