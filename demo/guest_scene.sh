@@ -56,6 +56,16 @@ attach="$(argoctl topology | awk '/^attach:/ {print $2}')"
 
 argoctl watch --for 60 > "${dir}/watch.log" 2> /dev/null &
 watch_pid=$!
+# The whole scene's traffic, refusals too: as pcapng (for Wireshark and the
+# dissector) and as argoctl's own lines.
+printf '$ argoctl capture --refused -w scene.pcapng &\n'
+# (exec: $! is argoctl itself, which the SIGINT below must reach)
+(exec "${bin}/cli/argoctl" --socket "${socket}" capture --refused \
+  -w "${dir}/scene.pcapng" 2> "${dir}/capture.log") &
+capture_pid=$!
+(exec "${bin}/cli/argoctl" --socket "${socket}" capture --refused \
+  > "${dir}/capture.txt" 2> /dev/null) &
+capture_text_pid=$!
 sleep 0.3
 
 echo "# each domain's attach token (a fresh one each time; the old one dies)"
@@ -117,6 +127,21 @@ else
   echo "(exit $?: refused, and audited)"
 fi
 sleep 0.3
+
+kill -INT "${capture_pid}" "${capture_text_pid}" 2>/dev/null || true
+wait "${capture_pid}" "${capture_text_pid}" 2>/dev/null || true
+echo
+echo "# what the capture saw ($(tail -1 "${dir}/capture.log" | sed 's/^argoctl: //')),"
+echo "# the 64-byte ping-pong left out:"
+if [[ -x /usr/bin/tshark ]]; then
+  printf '$ tshark -r scene.pcapng -X lua_script:tools/wireshark/argo.lua -Y "argo.payload_len != 64"\n'
+  HOME="${dir}" /usr/bin/tshark -r "${dir}/scene.pcapng" \
+    -X lua_script:tools/wireshark/argo.lua -Y "argo.payload_len != 64" \
+    2> /dev/null
+else
+  echo "(tshark is not installed: argoctl capture's own lines)"
+  grep -v ' len 64' "${dir}/capture.txt"
+fi
 
 kill "${watch_pid}" 2>/dev/null || true
 wait "${watch_pid}" 2>/dev/null || true

@@ -1,6 +1,8 @@
 // argoctl: the toolstack CLI of an argo-hv level, in xl's habits.
 //
 //   argoctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND [ARGS]
+#include <signal.h>
+
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -271,6 +273,13 @@ int Run(int argc, char** argv) {
     std::cerr << "argoctl: " << e.message << "\nusage: argoctl " << c->name
               << (c->usage.empty() ? "" : " ") << c->usage << "\n";
     return kUsageError;
+  }
+  if (c->takes_interrupts) {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   }
   Context ctx(Connect(g), g.json, g.timeout, std::cout, std::cerr);
   return c->run(ctx, args);

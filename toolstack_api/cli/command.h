@@ -55,6 +55,10 @@ struct Command {
   std::string help;     // the rest of --help
   OptionSpec options;
   std::function<int(Context&, const Args&)> run;
+  // Ends on SIGINT/SIGTERM by itself (capture): those are blocked in every
+  // thread before the channel starts any, so the command's own watcher
+  // takes them (even where a shell left them ignored).
+  bool takes_interrupts = false;
 };
 
 // A usage error with the command's usage line; nothing is sent.

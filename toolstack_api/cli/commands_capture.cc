@@ -26,6 +26,8 @@ namespace {
 
 // Ctrl-C (or SIGTERM) ends the capture cleanly: a watcher thread takes
 // the signal and cancels the call, and the summary is still printed.
+// argoctl blocked both in every thread before starting any
+// (Command::takes_interrupts), so this thread is the one that gets them.
 class InterruptCancels {
  public:
   explicit InterruptCancels(grpc::ClientContext* call) {
@@ -249,7 +251,8 @@ std::vector<Command> CaptureCommands() {
         {"refused", "only-refused"},
         0,
         0},
-       Capture},
+       Capture,
+       /*takes_interrupts=*/true},
   };
 }
 
