@@ -174,7 +174,6 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
   TrafficTap* tap = tap_.load(std::memory_order_acquire);
   if (__builtin_expect(tap == nullptr, 1)) return rc;
   TapRecord record;
-  record.unix_nanos = RealtimeNanos();
   record.source = message.source;
   record.ring = message.destination;
   record.ring_partner = partner;

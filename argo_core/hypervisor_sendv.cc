@@ -57,7 +57,6 @@ __attribute__((noinline)) int64_t Hypervisor::SendvTapped(
   // A send whose arguments could not even be read is not a message.
   if (!trace.read) return rc;
   TapRecord record;
-  record.unix_nanos = RealtimeNanos();
   record.source = {trace.send_addr.src.aport, currd.domid, 0};
   record.implicit = trace.send_addr.dst.domain_id == ARGO_DOMID_IMPLICIT;
   record.ring = trace.ring;

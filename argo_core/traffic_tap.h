@@ -8,8 +8,6 @@
 #ifndef ARGO_CORE_TRAFFIC_TAP_H_
 #define ARGO_CORE_TRAFFIC_TAP_H_
 
-#include <time.h>
-
 #include <cstdint>
 
 #include "absl/functional/function_ref.h"
@@ -18,7 +16,10 @@
 namespace argo {
 
 struct TapRecord {
-  int64_t unix_nanos = 0;     // CLOCK_REALTIME when delivered or refused
+  // CLOCK_REALTIME of the report. The hypervisor leaves it 0: the tap
+  // stamps what it keeps (with a cheaper clock than the send should pay
+  // for messages nobody records).
+  int64_t unix_nanos = 0;
   xen_argo_addr_t source{};   // the claimed port, the stamped domid
   // The destination ring: the resolved address for an implicit send;
   // ring_partner is XEN_ARGO_DOMID_ANY for a wildcard ring, and for a
@@ -31,15 +32,6 @@ struct TapRecord {
   uint16_t xen_errno = 0;  // 0: delivered; else the refusal's errno
   uint32_t payload_len = 0;
 };
-
-// CLOCK_REALTIME in nanoseconds straight from the vDSO: ~20 ns here, to
-// absl::GetCurrentTimeNanos's ~32 in Debian's build (a capture pays it
-// per message).
-inline int64_t RealtimeNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 class TrafficTap {
  public:

@@ -99,7 +99,6 @@ TEST_F(TrafficTapTest, EveryFieldOfUnicastWildcardImplicitAndRefused) {
   EXPECT_FALSE(unicast.from_host);
   EXPECT_EQ(unicast.xen_errno, 0);
   EXPECT_EQ(unicast.payload_len, 15u);
-  EXPECT_GT(unicast.unix_nanos, 0);
   EXPECT_EQ(seen[0].snapped, Bytes("unicast "));  // snap length 8
 
   EXPECT_EQ(seen[1].record.ring.aport, 80u);

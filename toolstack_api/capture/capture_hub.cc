@@ -1,7 +1,12 @@
 #include "toolstack_api/capture/capture_hub.h"
 
-#include <algorithm>
+#include <time.h>
 
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace argo::toolstack {
@@ -21,7 +26,65 @@ uint64_t SlotCount(uint64_t buffer_bytes, uint32_t snap_len) {
                               16, 1u << 20);
 }
 
+uint64_t Rdtsc() {
+  uint32_t lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t{hi} << 32) | lo;
+}
+
+int64_t RealtimeNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The CPU says its TSC runs at a constant rate through every power state.
+bool InvariantTsc() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (absl::StartsWith(line, "flags")) {
+      return absl::StrContains(line, " constant_tsc") &&
+             absl::StrContains(line, " nonstop_tsc");
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+TscClock::TscClock() : invariant_(InvariantTsc()) {
+  if (!invariant_) return;
+  start_ = Read();
+  // A first rate over ~1 ms; every Read refines it over a longer span.
+  Reference later;
+  do {
+    later = Read();
+  } while (later.nanos - start_.nanos < 1'000'000);
+  ns_per_tick_ = static_cast<double>(later.nanos - start_.nanos) /
+                 static_cast<double>(later.tsc - start_.tsc);
+}
+
+uint64_t TscClock::Now() const {
+  return invariant_ ? Rdtsc() : static_cast<uint64_t>(RealtimeNanos());
+}
+
+TscClock::Reference TscClock::Read() const {
+  return Reference{invariant_ ? Rdtsc() : 0, RealtimeNanos()};
+}
+
+int64_t TscClock::ToNanos(uint64_t stamp, const Reference& now) const {
+  if (!invariant_) return static_cast<int64_t>(stamp);
+  // The rate over the whole capture so far, once that is longer than the
+  // calibration; the stamp is placed back from `now`.
+  double rate = ns_per_tick_;
+  if (now.nanos - start_.nanos > 100'000'000 && now.tsc > start_.tsc) {
+    rate = static_cast<double>(now.nanos - start_.nanos) /
+           static_cast<double>(now.tsc - start_.tsc);
+  }
+  const double back = static_cast<double>(static_cast<int64_t>(now.tsc - stamp));
+  return now.nanos - static_cast<int64_t>(back * rate);
+}
 
 bool CaptureFilter::Matches(const TapRecord& r) const {
   if (r.xen_errno == 0 ? !delivered : !refused) return false;
@@ -66,12 +129,14 @@ void Capture::Offer(const TapRecord& record,
     }
   }
   slot->record = record;
+  slot->record.unix_nanos = static_cast<int64_t>(clock_.Now());  // a stamp
   slot->snapped_len =
       payload(&snapped_[(pos & mask_) * filter_.snap_len], filter_.snap_len);
   slot->seq.store(pos + 1, std::memory_order_release);  // published
 }
 
 size_t Capture::Drain(std::vector<CapturedMessage>* out, size_t max) {
+  const TscClock::Reference now = clock_.Read();
   size_t n = 0;
   while (n < max) {
     Slot& slot = slots_[dequeue_pos_ & mask_];
@@ -79,6 +144,8 @@ size_t Capture::Drain(std::vector<CapturedMessage>* out, size_t max) {
     const uint8_t* bytes = &snapped_[(dequeue_pos_ & mask_) * filter_.snap_len];
     out->push_back(CapturedMessage{
         slot.record, std::vector<uint8_t>(bytes, bytes + slot.snapped_len)});
+    out->back().record.unix_nanos = clock_.ToNanos(
+        static_cast<uint64_t>(slot.record.unix_nanos), now);
     // Free for the producer one lap ahead.
     slot.seq.store(dequeue_pos_ + mask_ + 1, std::memory_order_release);
     ++dequeue_pos_;

@@ -35,6 +35,31 @@ struct CaptureFilter {
   bool Matches(const TapRecord& record) const;
 };
 
+// Timestamps for captured messages: the TSC (one instruction, ~9 ns here)
+// when it is invariant, converted to CLOCK_REALTIME when the capture is
+// drained, against a clock reading taken then (so a record is at most one
+// drain period from its reference point); clock_gettime (~20 ns) where the
+// TSC is not to be trusted.
+class TscClock {
+ public:
+  TscClock();
+  // A stamp now: TSC ticks, or nanoseconds without an invariant TSC.
+  uint64_t Now() const;
+  // Converts the stamps taken since construction; call with a fresh
+  // reference (reads the clock and the TSC together).
+  struct Reference {
+    uint64_t tsc;
+    int64_t nanos;
+  };
+  Reference Read() const;
+  int64_t ToNanos(uint64_t stamp, const Reference& now) const;
+
+ private:
+  bool invariant_ = false;
+  Reference start_{};
+  double ns_per_tick_ = 0;  // measured at construction, refined by Read
+};
+
 struct CapturedMessage {
   TapRecord record;
   std::vector<uint8_t> snapped;
@@ -62,6 +87,7 @@ class Capture {
   };
 
   const CaptureFilter filter_;
+  const TscClock clock_;
   std::vector<Slot> slots_;          // a power of two of them
   std::vector<uint8_t> snapped_;     // slots * snap_len payload bytes
   const uint64_t mask_;
