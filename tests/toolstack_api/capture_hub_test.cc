@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "argo_core/public/xen_errno.h"
 #include "gtest/gtest.h"
 #include "tests/testing/implicit_world.h"
@@ -63,10 +64,17 @@ TEST_F(CaptureHubTest, FiltersAndFanOut) {
   auto by_type = hub_.Start(typed, 1 << 20);
   auto refusals = hub_.Start(refused_only, 1 << 20);
   ASSERT_TRUE(by_b.ok() && by_type.ok() && refusals.ok());
+  const int64_t before = absl::GetCurrentTimeNanos();
   ASSERT_EQ(b_->Send(1, kA, 10, Bytes("b"), 9), 1);
   ASSERT_EQ(c_->Send(2, kA, 10, Bytes("c"), 4), 1);
   ASSERT_EQ(c_->Send(2, kA, 11, Bytes("nowhere"), 9), -XEN_ECONNREFUSED);
-  EXPECT_EQ(DrainAll(**by_b).size(), 1u);
+  const auto b_seen = DrainAll(**by_b);
+  const int64_t after = absl::GetCurrentTimeNanos();
+  ASSERT_EQ(b_seen.size(), 1u);
+  // The stamp (TSC or clock) comes back as CLOCK_REALTIME of the send,
+  // within the clocks' agreement (a millisecond is generous).
+  EXPECT_GE(b_seen[0].record.unix_nanos, before - 1'000'000);
+  EXPECT_LE(b_seen[0].record.unix_nanos, after + 1'000'000);
   const auto typed_seen = DrainAll(**by_type);
   ASSERT_EQ(typed_seen.size(), 2u);
   EXPECT_EQ(typed_seen[1].record.xen_errno, XEN_ECONNREFUSED);
