@@ -579,3 +579,30 @@ TEST(PlatformLimitsTest, DomainCountAndTotalMemoryAreBounded) {
 
 }  // namespace
 }  // namespace argo::toolstack
+
+namespace argo::toolstack {
+namespace {
+
+// Captures are audited: each start and stop is an event naming the filter
+// (and, at stop, the counts).
+TEST_F(PlatformTest, CaptureStartAndStopAreEvents) {
+  auto events = platform_->events().Subscribe({});
+  ASSERT_TRUE(events.ok());
+  CaptureFilter filter;
+  filter.port = 80;
+  filter.refused = true;
+  auto capture = platform_->StartCapture(filter, 1 << 20, "port 80, both");
+  ASSERT_TRUE(capture.ok());
+  EXPECT_EQ(platform_->StartCapture(filter, 0, "bad").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  platform_->StopCapture(*capture, "port 80, both", 7);
+  const std::vector<v1::Event> seen = Drain(**events);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].kind(), v1::Event::CAPTURE_STARTED);
+  EXPECT_TRUE(absl::StrContains(seen[0].summary(), "port 80, both"));
+  EXPECT_EQ(seen[1].kind(), v1::Event::CAPTURE_STOPPED);
+  EXPECT_TRUE(absl::StrContains(seen[1].summary(), "7 messages captured"));
+}
+
+}  // namespace
+}  // namespace argo::toolstack
