@@ -489,7 +489,7 @@ TEST_F(DaemonTest, EveryCommandHasHelp) {
   // No daemon needed: help is local.
   for (const char* command :
        {"domains", "domain create", "domain destroy", "domain show",
-        "domain token", "connect",
+        "domain token", "connect", "capture",
         "disconnect", "cables", "explain", "rings", "stats", "policy load",
         "policy show", "policy relabel", "policy audit", "watch", "topology",
         "apply"}) {
