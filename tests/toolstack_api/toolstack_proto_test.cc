@@ -41,9 +41,10 @@ TEST(ToolstackProtoTest, ServiceHasTheRpcsOfTheDesign) {
       "CreateDomain", "DestroyDomain", "GetDomain", "ListDomains", "Connect",
       "Disconnect",   "ListCables",    "Explain",   "ListRings",   "GetStats",
       "LoadPolicy",   "GetPolicy",     "Relabel",   "GetAudit",    "Watch",
-      "GetTopology",  "Apply",         "IssueAttachToken"};
+      "GetTopology",  "Apply",         "IssueAttachToken", "Capture"};
   EXPECT_EQ(methods, expected);
   EXPECT_TRUE(service->FindMethodByName("Watch")->server_streaming());
+  EXPECT_TRUE(service->FindMethodByName("Capture")->server_streaming());
 }
 
 // Sends one serialized request on `method` and returns the serialized
