@@ -187,16 +187,13 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
   // Under L1 like a guest's send, so WaitForHypercalls also waits for
   // this report (a tap may free what it reports into after that).
   ReadGuard l1(&l1_mu_);
-  tap->OnMessage(record, [&](uint8_t* out, uint32_t max) {
-    uint32_t copied = 0;
-    for (const MessagePart& part : message.parts) {
-      if (copied == max) break;
-      const uint32_t n = std::min(part.len, max - copied);
-      std::memcpy(out + copied, part.data, n);
-      copied += n;
-    }
-    return copied;
-  });
+  PayloadPiece pieces[XEN_ARGO_MAXIOV];
+  uint32_t npieces = 0;
+  for (const MessagePart& part : message.parts) {
+    if (npieces == XEN_ARGO_MAXIOV) break;
+    pieces[npieces++] = PayloadPiece{part.data, part.len};
+  }
+  tap->OnMessage(record, absl::MakeConstSpan(pieces, npieces));
   return rc;
 }
 

@@ -67,17 +67,18 @@ __attribute__((noinline)) int64_t Hypervisor::SendvTapped(
   for (uint32_t i = 0; i < trace.niov; ++i) total += trace.iovs[i].iov_len;
   record.payload_len =
       static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
-  const GuestMemory& memory = *currd.memory;
-  tap->OnMessage(record, [&](uint8_t* out, uint32_t max) {
-    uint32_t copied = 0;
-    for (uint32_t i = 0; i < trace.niov && copied < max; ++i) {
-      const uint32_t n = std::min(trace.iovs[i].iov_len, max - copied);
-      const uint64_t gpa = reinterpret_cast<uint64_t>(trace.iovs[i].iov_hnd.p);
-      if (!memory.CopyFrom(gpa, out + copied, n)) break;
-      copied += n;
-    }
-    return copied;
-  });
+  // The payload as the hypervisor's view of the sender's iovs; an iov
+  // out of memory ends it (the send was refused for it anyway).
+  PayloadPiece pieces[XEN_ARGO_MAXIOV];
+  uint32_t npieces = 0;
+  for (uint32_t i = 0; i < trace.niov; ++i) {
+    const uint8_t* data = currd.memory->Translate(
+        reinterpret_cast<uint64_t>(trace.iovs[i].iov_hnd.p),
+        trace.iovs[i].iov_len);
+    if (data == nullptr) break;
+    pieces[npieces++] = PayloadPiece{data, trace.iovs[i].iov_len};
+  }
+  tap->OnMessage(record, absl::MakeConstSpan(pieces, npieces));
   return rc;
 }
 

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "absl/functional/function_ref.h"
+#include "absl/types/span.h"
 #include "argo_core/public/argo.h"
 
 namespace argo {
@@ -33,17 +33,37 @@ struct TapRecord {
   uint32_t payload_len = 0;
 };
 
+// One piece of a message's payload, in order: the sender's iov as the
+// hypervisor sees it in its own mapping of the sender's memory (or a host
+// buffer). Valid only during OnMessage; the guest may rewrite it meanwhile.
+struct PayloadPiece {
+  const uint8_t* data;
+  uint32_t len;
+};
+
 class TrafficTap {
  public:
-  // Copies up to `max` leading payload bytes to `out`; returns how many.
-  using PayloadCopier = absl::FunctionRef<uint32_t(uint8_t* out, uint32_t max)>;
+  // Copies up to `max` leading bytes of `payload` to `out`; returns how
+  // many (the helper every tap uses).
+  static uint32_t CopyPayload(absl::Span<const PayloadPiece> payload,
+                              uint8_t* out, uint32_t max) {
+    uint32_t copied = 0;
+    for (const PayloadPiece& piece : payload) {
+      if (copied == max) break;
+      const uint32_t n = piece.len < max - copied ? piece.len : max - copied;
+      __builtin_memcpy(out + copied, piece.data, n);
+      copied += n;
+    }
+    return copied;
+  }
 
   virtual ~TrafficTap() = default;
   // Called on the sender's thread under the hypervisor's L1 read lock
   // (so Hypervisor::WaitForHypercalls waits for calls in flight), from
   // many threads at once: must not block, must not call back into the
   // hypervisor. Copy the payload now or never.
-  virtual void OnMessage(const TapRecord& record, PayloadCopier payload) = 0;
+  virtual void OnMessage(const TapRecord& record,
+                         absl::Span<const PayloadPiece> payload) = 0;
 };
 
 }  // namespace argo

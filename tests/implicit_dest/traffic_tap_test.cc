@@ -27,9 +27,10 @@ struct Seen {
 class RecordingTap final : public TrafficTap {
  public:
   explicit RecordingTap(uint32_t snap) : snap_(snap) {}
-  void OnMessage(const TapRecord& record, PayloadCopier payload) override {
+  void OnMessage(const TapRecord& record,
+                 absl::Span<const PayloadPiece> payload) override {
     Seen seen{record, std::vector<uint8_t>(snap_)};
-    seen.snapped.resize(payload(seen.snapped.data(), snap_));
+    seen.snapped.resize(CopyPayload(payload, seen.snapped.data(), snap_));
     MutexLock l(&mu_);
     seen_.push_back(std::move(seen));
   }

@@ -107,7 +107,7 @@ Capture::Capture(CaptureFilter filter, uint64_t buffer_bytes)
 }
 
 void Capture::Offer(const TapRecord& record,
-                    TrafficTap::PayloadCopier payload) {
+                    absl::Span<const PayloadPiece> payload) {
   uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
   Slot* slot;
   for (;;) {
@@ -130,8 +130,8 @@ void Capture::Offer(const TapRecord& record,
   }
   slot->record = record;
   slot->record.unix_nanos = static_cast<int64_t>(clock_.Now());  // a stamp
-  slot->snapped_len =
-      payload(&snapped_[(pos & mask_) * filter_.snap_len], filter_.snap_len);
+  slot->snapped_len = TrafficTap::CopyPayload(
+      payload, &snapped_[(pos & mask_) * filter_.snap_len], filter_.snap_len);
   slot->seq.store(pos + 1, std::memory_order_release);  // published
 }
 
@@ -174,6 +174,9 @@ absl::StatusOr<std::shared_ptr<Capture>> CaptureHub::Start(
     if (owned_[i] != nullptr) continue;
     owned_[i] = std::make_shared<Capture>(filter, buffer_bytes);
     active_[i].store(owned_[i].get(), std::memory_order_release);
+    if (i >= active_end_.load(std::memory_order_relaxed)) {
+      active_end_.store(i + 1, std::memory_order_release);
+    }
     hypervisor_->SetTrafficTap(this);
     return owned_[i];
   }
@@ -183,23 +186,26 @@ absl::StatusOr<std::shared_ptr<Capture>> CaptureHub::Start(
 
 void CaptureHub::Stop(const std::shared_ptr<Capture>& capture) {
   MutexLock l(&mu_);
-  bool any = false;
+  int end = 0;
   for (int i = 0; i < kMaxCaptures; ++i) {
     if (owned_[i] == capture) {
       active_[i].store(nullptr, std::memory_order_release);
       owned_[i] = nullptr;
     }
-    any |= owned_[i] != nullptr;
+    if (owned_[i] != nullptr) end = i + 1;
   }
-  if (!any) hypervisor_->SetTrafficTap(nullptr);
+  active_end_.store(end, std::memory_order_release);
+  if (end == 0) hypervisor_->SetTrafficTap(nullptr);
   // Senders that loaded the capture finish under L1: after this none
   // holds it, and the caller's reference is the last one.
   hypervisor_->WaitForHypercalls();
 }
 
-void CaptureHub::OnMessage(const TapRecord& record, PayloadCopier payload) {
-  for (std::atomic<Capture*>& slot : active_) {
-    Capture* capture = slot.load(std::memory_order_acquire);
+void CaptureHub::OnMessage(const TapRecord& record,
+                           absl::Span<const PayloadPiece> payload) {
+  const int end = active_end_.load(std::memory_order_acquire);
+  for (int i = 0; i < end; ++i) {
+    Capture* capture = active_[i].load(std::memory_order_acquire);
     if (capture != nullptr && capture->filter().Matches(record)) {
       capture->Offer(record, payload);
     }

@@ -74,13 +74,14 @@ class Capture {
   uint32_t slots() const { return static_cast<uint32_t>(slots_.size()); }
 
   // Any thread: queues the message or counts it dropped. Never blocks.
-  void Offer(const TapRecord& record, TrafficTap::PayloadCopier payload);
+  void Offer(const TapRecord& record, absl::Span<const PayloadPiece> payload);
   // The one reader: moves up to `max` queued messages to *out.
   size_t Drain(std::vector<CapturedMessage>* out, size_t max);
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  struct Slot {
+  // One cache line each: a sender writes one line for its record.
+  struct alignas(64) Slot {
     std::atomic<uint64_t> seq;
     TapRecord record;
     uint32_t snapped_len = 0;
@@ -113,12 +114,17 @@ class CaptureHub final : public TrafficTap {
   // Stops it: once this returns no sender touches it.
   void Stop(const std::shared_ptr<Capture>& capture) ABSL_LOCKS_EXCLUDED(mu_);
 
-  void OnMessage(const TapRecord& record, PayloadCopier payload) override;
+  void OnMessage(const TapRecord& record,
+                 absl::Span<const PayloadPiece> payload) override;
 
  private:
   Hypervisor* const hypervisor_;
   // Senders read the slots without a lock; mu_ serialises Start/Stop.
+  // A sender looks at active_[0, active_end_) only: one slot while one
+  // capture runs. A stale end just means a null slot looked at, or a
+  // capture that started meanwhile missing the message in flight.
   std::array<std::atomic<Capture*>, kMaxCaptures> active_{};
+  std::atomic<int> active_end_{0};
   Mutex mu_;
   std::array<std::shared_ptr<Capture>, kMaxCaptures> owned_ ABSL_GUARDED_BY(mu_);
 };
