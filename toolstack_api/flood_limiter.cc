@@ -10,9 +10,10 @@
 namespace argo::toolstack {
 namespace {
 
-constexpr v1::Event::Kind kLimitedKinds[] = {v1::Event::RING_REGISTERED,
-                                             v1::Event::RING_UNREGISTERED,
-                                             v1::Event::ACCESS_DENIED};
+constexpr v1::Event::Kind kLimitedKinds[] = {
+    v1::Event::RING_REGISTERED, v1::Event::RING_UNREGISTERED,
+    v1::Event::ACCESS_DENIED,   v1::Event::GUEST_ATTACHED,
+    v1::Event::GUEST_DETACHED,  v1::Event::DOMAIN_CRASHED};
 
 size_t KindIndex(v1::Event::Kind kind) {
   return static_cast<size_t>(

@@ -2,8 +2,9 @@
 // (DESIGN §10: register/unregister loops, floods of denied sends), so one
 // domain's flood cannot fill every watcher's queue and end their streams.
 //
-// Each (source domain, kind) of RING_REGISTERED, RING_UNREGISTERED and
-// ACCESS_DENIED has a token bucket: `rate_per_second` events a second with
+// Each (source domain, kind) of RING_REGISTERED, RING_UNREGISTERED,
+// ACCESS_DENIED and — a guest process can attach and crash in a loop —
+// GUEST_ATTACHED, GUEST_DETACHED and DOMAIN_CRASHED has a token bucket: `rate_per_second` events a second with
 // bursts of `burst`. An event that finds its bucket empty is not published
 // but counted; `summary_interval` after the first such event, one summary
 // event of the same kind reports the count ("suppressed 12345
@@ -82,7 +83,7 @@ class FloodLimiter {
   const FloodLimits& limits() const { return limits_; }
 
  private:
-  static constexpr size_t kKinds = 3;
+  static constexpr size_t kKinds = 6;
   // A key past every domid: the buckets shared by untracked sources.
   static constexpr uint32_t kUntracked = 0x10000;
 

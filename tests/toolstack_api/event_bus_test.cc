@@ -243,6 +243,31 @@ TEST(EventBusFloodTest, AQuietDomainIsNeverLimitedAndOtherKindsNeverAre) {
   EXPECT_EQ(Plain(Drain(**reader), v1::Event::CABLE_CHANGED), 900u);
 }
 
+// A guest process that attaches and dies in a loop is a flood too.
+TEST(EventBusFloodTest, AnAttachCrashLoopIsLimited) {
+  FakeClock clock;
+  EventBus bus(kLimits, clock.clock());
+  auto reader = bus.Subscribe({});
+  ASSERT_TRUE(reader.ok());
+  const domid_t ids[] = {3};
+  for (int i = 0; i < 10'000; ++i) {
+    for (v1::Event::Kind kind :
+         {v1::Event::GUEST_ATTACHED, v1::Event::GUEST_DETACHED,
+          v1::Event::DOMAIN_CRASHED}) {
+      bus.Publish(Make(kind, "loop"), ids);
+    }
+  }
+  std::vector<v1::Event> seen = Drain(**reader);
+  for (v1::Event::Kind kind :
+       {v1::Event::GUEST_ATTACHED, v1::Event::GUEST_DETACHED,
+        v1::Event::DOMAIN_CRASHED}) {
+    EXPECT_EQ(Plain(seen, kind), kLimits.burst);
+  }
+  clock.Advance(absl::Seconds(1));
+  seen = Drain(**reader);
+  EXPECT_EQ(Suppressed(seen, v1::Event::DOMAIN_CRASHED), 10'000u - kLimits.burst);
+}
+
 TEST(EventBusFloodTest, DestroyingADomainReportsItsFloodAndDropsItsState) {
   FakeClock clock;
   EventBus bus(kLimits, clock.clock());
