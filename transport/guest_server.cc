@@ -1,11 +1,9 @@
 #include "transport/guest_server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <liburing.h>
 #include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "argo_core/mutex.h"
 #include "argo_core/public/xen_errno.h"
 #include "transport/fd_passing.h"
+#include "transport/guest_connection.h"
 
 namespace argo::transport {
 namespace {
@@ -45,52 +44,6 @@ constexpr uint64_t Tag(uint64_t conn_id, OpKind kind) {
   return (conn_id << 8) | kind;
 }
 
-// A wake-up channel (wire.h): a datagram socketpair, `local` kept by the
-// daemon, `remote` handed to the guest.
-struct WakeChannel {
-  int local = -1;
-  int remote = -1;
-};
-
-absl::StatusOr<WakeChannel> MakeWakeChannel() {
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) !=
-      0) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("socketpair: ", strerror(errno)));
-  }
-  return WakeChannel{fds[0], fds[1]};
-}
-
-// One byte on the daemon's end; never blocks or raises SIGPIPE.
-void Wake(int local) {
-  const char one = 1;
-  [[maybe_unused]] ssize_t n =
-      send(local, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
-void CloseFd(int& fd) {
-  if (fd >= 0) close(fd);
-  fd = -1;
-}
-
-// A fresh, sealed, zeroed doorbell page.
-absl::StatusOr<int> MakeDoorbellMemfd() {
-  const int fd = memfd_create("argo-doorbell", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("memfd_create: ", strerror(errno)));
-  }
-  if (ftruncate(fd, kDoorbellBytes) != 0 ||
-      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    const int saved = errno;
-    close(fd);
-    return absl::ResourceExhaustedError(
-        absl::StrCat("doorbell memfd: ", strerror(saved)));
-  }
-  return fd;
-}
-
 template <typename T>
 T LoadAcquire(const T* p) {
   return __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -109,40 +62,6 @@ void StoreRelaxed(T* p, T v) {
 }
 
 }  // namespace
-
-// One accepted connection, from accept to its last completion. Its buffers
-// are the kernel's while an operation is in flight: a connection is freed
-// only when closing and `inflight` is zero.
-struct Conn {
-  enum State { kHello, kAttached, kClosing };
-
-  uint64_t id = 0;
-  int sock = -1;
-  pid_t pid = 0;
-  State state = kHello;
-  int inflight = 0;
-
-  Mode mode = Mode::kBlocking;
-  uint32_t vcpus = 1;
-  domid_t domid = DOMID_INVALID;
-  std::shared_ptr<GuestMemory> memory;
-
-  // One datagram more than the largest message: a longer one shows as a
-  // wrong size instead of passing truncated.
-  alignas(8) uint8_t rx[sizeof(Hello) + 1];
-  HypercallFrame tx{};
-  __kernel_timespec hello_timeout{};
-
-  // The shared page: the VIRQ pending flag; low-latency mode's slots.
-  DoorbellPage* doorbell = nullptr;
-  int doorbell_fd = -1;
-  WakeChannel kick;  // the guest sends, the loop reads
-  uint8_t kick_buf[64];
-  WakeChannel answer[kMaxVcpus];
-  uint32_t served_seq[kMaxVcpus] = {};
-
-  WakeChannel virq;  // local goes to VirqSockets
-};
 
 class GuestServer::Loop {
  public:
@@ -252,7 +171,7 @@ class GuestServer::Loop {
     io_uring_sqe_set_data64(sqe, Tag(0, kWake));
   }
 
-  void ArmRecv(Conn& c, bool with_timeout) {
+  void ArmRecv(GuestConnection& c, bool with_timeout) {
     io_uring_sqe* sqe = Sqe();
     io_uring_prep_recv(sqe, c.sock, c.rx, sizeof(c.rx), 0);
     io_uring_sqe_set_data64(sqe, Tag(c.id, kRecv));
@@ -270,7 +189,7 @@ class GuestServer::Loop {
 
   // The answer, then (linked: only after it is out) the next receive, so
   // the answer buffer is never rewritten while the kernel may read it.
-  void ArmSendThenRecv(Conn& c) {
+  void ArmSendThenRecv(GuestConnection& c) {
     io_uring_sqe* sqe = Sqe();
     io_uring_prep_send(sqe, c.sock, &c.tx, sizeof(c.tx), MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, Tag(c.id, kSend));
@@ -282,7 +201,7 @@ class GuestServer::Loop {
     ++c.inflight;
   }
 
-  void ArmKick(Conn& c) {
+  void ArmKick(GuestConnection& c) {
     io_uring_sqe* sqe = Sqe();
     io_uring_prep_recv(sqe, c.kick.local, c.kick_buf, sizeof(c.kick_buf), 0);
     io_uring_sqe_set_data64(sqe, Tag(c.id, kKick));
@@ -374,9 +293,9 @@ class GuestServer::Loop {
     }
     auto it = conns_.find(conn_id);
     if (it == conns_.end()) return;
-    Conn& c = *it->second;
+    GuestConnection& c = *it->second;
     --c.inflight;
-    if (c.state == Conn::kClosing) {
+    if (c.state == GuestConnection::kClosing) {
       MaybeFree(c);
       return;
     }
@@ -404,8 +323,8 @@ class GuestServer::Loop {
     }
   }
 
-  void Received(Conn& c, int res) {
-    if (res == -ECANCELED && c.state == Conn::kHello) {
+  void Received(GuestConnection& c, int res) {
+    if (res == -ECANCELED && c.state == GuestConnection::kHello) {
       return Refuse(c, kAttachBadHello, "no hello within the time allowed");
     }
     if (res == -ECANCELED) return;  // a linked receive after a failed send
@@ -415,7 +334,7 @@ class GuestServer::Loop {
                             : strerror(-res));
     }
     const absl::Span<const uint8_t> bytes(c.rx, static_cast<size_t>(res));
-    if (c.state == Conn::kHello) return OnHello(c, bytes);
+    if (c.state == GuestConnection::kHello) return OnHello(c, bytes);
     if (c.mode == Mode::kLowLatency) {
       return Close(c, DetachReason::kProtocolError,
                    "a low-latency guest sent a frame on its socket");
@@ -432,7 +351,7 @@ class GuestServer::Loop {
   // connection's domain. A frame of the right size that does not decode,
   // or names another vcpu, is answered -EINVAL (the guest's transport
   // library is broken; the guest can see it).
-  HypercallFrame Execute(Conn& c, absl::Span<const uint8_t> bytes,
+  HypercallFrame Execute(GuestConnection& c, absl::Span<const uint8_t> bytes,
                          uint32_t vcpu) {
     absl::StatusOr<HypercallRequest> request = DecodeFrame(bytes, c.vcpus - 1);
     if (!request.ok() || request->vcpu != vcpu) {
@@ -469,11 +388,11 @@ class GuestServer::Loop {
       close(fd);
       return;
     }
-    auto conn = std::make_unique<Conn>();
+    auto conn = std::make_unique<GuestConnection>();
     conn->id = next_id_++;
     conn->sock = fd;
     conn->pid = cred.pid;
-    Conn& c = *conn;
+    GuestConnection& c = *conn;
     conns_.emplace(c.id, std::move(conn));
     ++pending_;
     ArmRecv(c, /*with_timeout=*/true);
@@ -485,7 +404,7 @@ class GuestServer::Loop {
                      uid) != options_.allowed_uids.end();
   }
 
-  void OnHello(Conn& c, absl::Span<const uint8_t> bytes) {
+  void OnHello(GuestConnection& c, absl::Span<const uint8_t> bytes) {
     absl::StatusOr<AttachRequest> request = DecodeHello(bytes);
     if (!request.ok()) {
       return Refuse(c, kAttachBadHello, request.status().message());
@@ -501,7 +420,7 @@ class GuestServer::Loop {
     c.memory = std::move(grant->memory);
     c.mode = request->mode;
     c.vcpus = request->vcpus;
-    absl::Status ready = PrepareChannels(c);
+    absl::Status ready = c.PrepareChannels();
     std::vector<int> fds;
     if (ready.ok()) {
       fds = {c.memory->fd(), c.virq.remote, c.doorbell_fd};
@@ -520,7 +439,7 @@ class GuestServer::Loop {
           fds);
     }
     --pending_;
-    c.state = Conn::kAttached;
+    c.state = GuestConnection::kAttached;
     ++attached_count_;
     by_domain_[c.domid] = &c;
     if (!ready.ok()) {
@@ -541,32 +460,6 @@ class GuestServer::Loop {
     ArmRecv(c, /*with_timeout=*/false);
   }
 
-  absl::Status PrepareChannels(Conn& c) {
-    absl::StatusOr<WakeChannel> virq = MakeWakeChannel();
-    if (!virq.ok()) return virq.status();
-    c.virq = *virq;
-    absl::StatusOr<int> memfd = MakeDoorbellMemfd();
-    if (!memfd.ok()) return memfd.status();
-    c.doorbell_fd = *memfd;
-    void* page = mmap(nullptr, kDoorbellBytes, PROT_READ | PROT_WRITE,
-                      MAP_SHARED, c.doorbell_fd, 0);
-    if (page == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the doorbell page");
-    }
-    c.doorbell = static_cast<DoorbellPage*>(page);
-    c.doorbell->header.vcpus = c.vcpus;
-    if (c.mode != Mode::kLowLatency) return absl::OkStatus();
-    absl::StatusOr<WakeChannel> kick = MakeWakeChannel();
-    if (!kick.ok()) return kick.status();
-    c.kick = *kick;
-    for (uint32_t v = 0; v < c.vcpus; ++v) {
-      absl::StatusOr<WakeChannel> answer = MakeWakeChannel();
-      if (!answer.ok()) return answer.status();
-      c.answer[v] = *answer;
-    }
-    return absl::OkStatus();
-  }
-
   static Welcome MakeWelcome(AttachError error, absl::string_view message) {
     Welcome welcome{};
     welcome.magic = kWelcomeMagic;
@@ -579,7 +472,7 @@ class GuestServer::Loop {
 
   // A refused attach: the reason, then the connection goes. Nothing was
   // recorded anywhere.
-  void Refuse(Conn& c, AttachError error, absl::string_view message) {
+  void Refuse(GuestConnection& c, AttachError error, absl::string_view message) {
     const Welcome welcome = MakeWelcome(error, message);
     (void)SendWithFds(
         c.sock, {reinterpret_cast<const uint8_t*>(&welcome), sizeof(welcome)},
@@ -593,7 +486,7 @@ class GuestServer::Loop {
   bool ServeDoorbells() {
     bool served = false;
     for (size_t i = 0; i < low_latency_.size(); ++i) {
-      Conn& c = *low_latency_[i];
+      GuestConnection& c = *low_latency_[i];
       for (uint32_t v = 0; v < c.vcpus; ++v) {
         DoorbellSlot& slot = c.doorbell->slot[v];
         const uint32_t seq = LoadAcquire(&slot.request.seq);
@@ -617,9 +510,9 @@ class GuestServer::Loop {
   // Tells every low-latency guest the loop is about to sleep; false (and
   // no sleep) if a request arrived meanwhile.
   bool AnnounceSleep() {
-    for (Conn* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 1u);
+    for (GuestConnection* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 1u);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    for (Conn* c : low_latency_) {
+    for (GuestConnection* c : low_latency_) {
       for (uint32_t v = 0; v < c->vcpus; ++v) {
         if (LoadRelaxed(&c->doorbell->slot[v].request.seq) != c->served_seq[v]) {
           return false;
@@ -630,7 +523,7 @@ class GuestServer::Loop {
   }
 
   void EndSleep() {
-    for (Conn* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 0u);
+    for (GuestConnection* c : low_latency_) StoreRelaxed(&c->doorbell->header.server_sleeping, 0u);
   }
 
   // ---- Detach ------------------------------------------------------------
@@ -638,10 +531,10 @@ class GuestServer::Loop {
   // Ends the connection: the authority hears of an attached one at once
   // (no hypercall of it runs after this); its descriptors and buffers go
   // once the kernel has returned every operation on them.
-  void Close(Conn& c, DetachReason reason, absl::string_view detail) {
-    if (c.state == Conn::kClosing) return;
-    if (c.state == Conn::kHello) --pending_;
-    if (c.state == Conn::kAttached) {
+  void Close(GuestConnection& c, DetachReason reason, absl::string_view detail) {
+    if (c.state == GuestConnection::kClosing) return;
+    if (c.state == GuestConnection::kHello) --pending_;
+    if (c.state == GuestConnection::kAttached) {
       virqs_->Remove(c.domid);
       by_domain_.erase(c.domid);
       low_latency_.erase(
@@ -650,7 +543,7 @@ class GuestServer::Loop {
       --attached_count_;
       authority_->Detached(c.domid, c.pid, reason, detail);
     }
-    c.state = Conn::kClosing;
+    c.state = GuestConnection::kClosing;
     // Completes the receive (0) and any send (error) in flight...
     shutdown(c.sock, SHUT_RDWR);
     // ...and the wake socket's receive.
@@ -662,20 +555,9 @@ class GuestServer::Loop {
     MaybeFree(c);
   }
 
-  void MaybeFree(Conn& c) {
-    if (c.state != Conn::kClosing || c.inflight > 0) return;
-    CloseFd(c.sock);
-    for (WakeChannel* w : {&c.virq, &c.kick}) {
-      CloseFd(w->local);
-      CloseFd(w->remote);
-    }
-    for (WakeChannel& w : c.answer) {
-      CloseFd(w.local);
-      CloseFd(w.remote);
-    }
-    if (c.doorbell != nullptr) munmap(c.doorbell, kDoorbellBytes);
-    CloseFd(c.doorbell_fd);
-    conns_.erase(c.id);  // destroys c
+  void MaybeFree(GuestConnection& c) {
+    if (c.state != GuestConnection::kClosing || c.inflight > 0) return;
+    conns_.erase(c.id);  // destroys c: its descriptors and page go
   }
 
   // ---- Commands from other threads ---------------------------------------
@@ -706,9 +588,9 @@ class GuestServer::Loop {
 
   // Detaches everyone and waits for the kernel to hand back every buffer.
   void Shutdown() {
-    std::vector<Conn*> all;
+    std::vector<GuestConnection*> all;
     for (auto& [id, conn] : conns_) all.push_back(conn.get());
-    for (Conn* c : all) Close(*c, DetachReason::kEvicted, "the daemon is stopping");
+    for (GuestConnection* c : all) Close(*c, DetachReason::kEvicted, "the daemon is stopping");
     io_uring_prep_cancel_fd(Sqe(), listen_fd_, 0);
     io_uring_submit(&ring_);
     while (!conns_.empty()) {
@@ -745,9 +627,9 @@ class GuestServer::Loop {
   uint64_t next_id_ = 1;
   uint32_t pending_ = 0;
   uint64_t malformed_frames_ = 0;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Conn>> conns_;
-  absl::flat_hash_map<domid_t, Conn*> by_domain_;
-  std::vector<Conn*> low_latency_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<GuestConnection>> conns_;
+  absl::flat_hash_map<domid_t, GuestConnection*> by_domain_;
+  std::vector<GuestConnection*> low_latency_;
   std::atomic<uint32_t> attached_count_{0};
 };
 
