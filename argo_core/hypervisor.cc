@@ -187,13 +187,7 @@ int64_t Hypervisor::DeliverFromHost(const HostMessage& message) {
   // Under L1 like a guest's send, so WaitForHypercalls also waits for
   // this report (a tap may free what it reports into after that).
   ReadGuard l1(&l1_mu_);
-  PayloadPiece pieces[XEN_ARGO_MAXIOV];
-  uint32_t npieces = 0;
-  for (const MessagePart& part : message.parts) {
-    if (npieces == XEN_ARGO_MAXIOV) break;
-    pieces[npieces++] = PayloadPiece{part.data, part.len};
-  }
-  tap->OnMessage(record, absl::MakeConstSpan(pieces, npieces));
+  tap->OnMessage(record, message.parts);
   return rc;
 }
 

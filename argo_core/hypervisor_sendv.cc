@@ -67,18 +67,12 @@ __attribute__((noinline)) int64_t Hypervisor::SendvTapped(
   for (uint32_t i = 0; i < trace.niov; ++i) total += trace.iovs[i].iov_len;
   record.payload_len =
       static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
-  // The payload as the hypervisor's view of the sender's iovs; an iov
-  // out of memory ends it (the send was refused for it anyway).
-  PayloadPiece pieces[XEN_ARGO_MAXIOV];
-  uint32_t npieces = 0;
-  for (uint32_t i = 0; i < trace.niov; ++i) {
-    const uint8_t* data = currd.memory->Translate(
-        reinterpret_cast<uint64_t>(trace.iovs[i].iov_hnd.p),
-        trace.iovs[i].iov_len);
-    if (data == nullptr) break;
-    pieces[npieces++] = PayloadPiece{data, trace.iovs[i].iov_len};
-  }
-  tap->OnMessage(record, absl::MakeConstSpan(pieces, npieces));
+  // The payload as the ring code sees it; an iov outside the sender's
+  // memory ends it (the send was refused for it anyway).
+  MessagePart parts[XEN_ARGO_MAXIOV];
+  uint32_t nparts = 0;
+  (void)TranslateIovs(*currd.memory, trace.iovs, trace.niov, parts, &nparts);
+  tap->OnMessage(record, absl::MakeConstSpan(parts, nparts));
   return rc;
 }
 

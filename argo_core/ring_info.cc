@@ -70,21 +70,29 @@ int RingInfo::AdmitCountingEagain(uint32_t total) {
   return rc;
 }
 
+int TranslateIovs(const GuestMemory& sender, const xen_argo_iov_t* iovs,
+                  uint32_t niov, MessagePart* out, uint32_t* nparts) {
+  *nparts = 0;
+  for (uint32_t i = 0; i < niov; ++i) {
+    if (iovs[i].iov_len == 0) continue;
+    const uint64_t gpa = reinterpret_cast<uint64_t>(iovs[i].iov_hnd.p);
+    const uint8_t* data = sender.Translate(gpa, iovs[i].iov_len);
+    if (data == nullptr) return -XEN_EFAULT;
+    out[(*nparts)++] = MessagePart{data, iovs[i].iov_len};
+  }
+  return 0;
+}
+
 int64_t RingInfo::Insert(const xen_argo_addr_t& source, uint32_t message_type,
                          const GuestMemory& sender, const xen_argo_iov_t* iovs,
                          uint32_t niov, uint32_t total) {
   if (int rc = AdmitCountingEagain(total); rc != 0) return rc;
   // Resolve every source before writing anything, so a bad handle leaves
-  // the ring exactly as it was. An empty iov is skipped before its handle
-  // is checked (Xen's ringbuf_insert does the same).
+  // the ring exactly as it was.
   MessagePart parts[XEN_ARGO_MAXIOV];
   uint32_t nparts = 0;
-  for (uint32_t i = 0; i < niov; ++i) {
-    if (iovs[i].iov_len == 0) continue;
-    uint64_t gpa = reinterpret_cast<uint64_t>(iovs[i].iov_hnd.p);
-    const uint8_t* data = sender.Translate(gpa, iovs[i].iov_len);
-    if (data == nullptr) return -XEN_EFAULT;
-    parts[nparts++] = MessagePart{data, iovs[i].iov_len};
+  if (int rc = TranslateIovs(sender, iovs, niov, parts, &nparts); rc != 0) {
+    return rc;
   }
   return WriteMessage(source, message_type, parts, nparts, total);
 }

@@ -20,6 +20,7 @@
 #include "argo_core/public/argo.h"
 #include "argo_core/ring_id.h"
 #include "argo_core/ring_memory.h"
+#include "argo_core/traffic_tap.h"
 #include "argo_core/spin_lock.h"
 
 namespace argo {
@@ -50,12 +51,12 @@ struct RingSnapshot {
 
 using DomidList = absl::InlinedVector<domid_t, 4>;
 
-// One piece of a message's payload: `len` bytes at `data` in this process
-// (already translated from a guest handle, or a host buffer).
-struct MessagePart {
-  const uint8_t* data;
-  uint32_t len;
-};
+// Translates a sender's iovs (copied once from the guest) into parts in
+// this process, skipping empty ones before their handle is checked (Xen's
+// ringbuf_insert does the same). -EFAULT at the first handle outside the
+// sender's memory, with the parts before it in out[0, *nparts); else 0.
+int TranslateIovs(const GuestMemory& sender, const xen_argo_iov_t* iovs,
+                  uint32_t niov, MessagePart* out, uint32_t* nparts);
 
 class RingInfo {
  public:

@@ -33,10 +33,12 @@ struct TapRecord {
   uint32_t payload_len = 0;
 };
 
-// One piece of a message's payload, in order: the sender's iov as the
-// hypervisor sees it in its own mapping of the sender's memory (or a host
-// buffer). Valid only during OnMessage; the guest may rewrite it meanwhile.
-struct PayloadPiece {
+// One piece of a message's payload: `len` bytes at `data` in this process
+// (a guest's iov already translated into the hypervisor's mapping of its
+// memory, or a host buffer). The ring code writes messages from these and
+// the tap reports them; a tap may read them only during OnMessage (the
+// guest may rewrite its memory meanwhile).
+struct MessagePart {
   const uint8_t* data;
   uint32_t len;
 };
@@ -45,10 +47,10 @@ class TrafficTap {
  public:
   // Copies up to `max` leading bytes of `payload` to `out`; returns how
   // many (the helper every tap uses).
-  static uint32_t CopyPayload(absl::Span<const PayloadPiece> payload,
+  static uint32_t CopyPayload(absl::Span<const MessagePart> payload,
                               uint8_t* out, uint32_t max) {
     uint32_t copied = 0;
-    for (const PayloadPiece& piece : payload) {
+    for (const MessagePart& piece : payload) {
       if (copied == max) break;
       const uint32_t n = piece.len < max - copied ? piece.len : max - copied;
       __builtin_memcpy(out + copied, piece.data, n);
@@ -63,7 +65,7 @@ class TrafficTap {
   // many threads at once: must not block, must not call back into the
   // hypervisor. Copy the payload now or never.
   virtual void OnMessage(const TapRecord& record,
-                         absl::Span<const PayloadPiece> payload) = 0;
+                         absl::Span<const MessagePart> payload) = 0;
 };
 
 }  // namespace argo

@@ -38,6 +38,7 @@ enum OpKind : uint8_t {
   kKick = 5,     // a low-latency guest's wake socket
   kWake = 6,     // the server's own command eventfd
   kAcceptRetry = 7,  // a pause before accepting again after a failure
+  kCancel = 8,       // a cancel of a closing connection's receive
 };
 
 constexpr uint64_t Tag(uint64_t conn_id, OpKind kind) {
@@ -550,7 +551,7 @@ class GuestServer::Loop {
     if (c.kick.local >= 0) {
       io_uring_sqe* sqe = Sqe();
       io_uring_prep_cancel64(sqe, Tag(c.id, kKick), 0);
-      io_uring_sqe_set_data64(sqe, Tag(0, kTimeout));  // ignored
+      io_uring_sqe_set_data64(sqe, Tag(0, kCancel));  // nothing to do
     }
     MaybeFree(c);
   }

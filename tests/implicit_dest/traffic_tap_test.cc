@@ -28,7 +28,7 @@ class RecordingTap final : public TrafficTap {
  public:
   explicit RecordingTap(uint32_t snap) : snap_(snap) {}
   void OnMessage(const TapRecord& record,
-                 absl::Span<const PayloadPiece> payload) override {
+                 absl::Span<const MessagePart> payload) override {
     Seen seen{record, std::vector<uint8_t>(snap_)};
     seen.snapped.resize(CopyPayload(payload, seen.snapped.data(), snap_));
     MutexLock l(&mu_);

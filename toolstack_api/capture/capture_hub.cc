@@ -107,7 +107,7 @@ Capture::Capture(CaptureFilter filter, uint64_t buffer_bytes)
 }
 
 void Capture::Offer(const TapRecord& record,
-                    absl::Span<const PayloadPiece> payload) {
+                    absl::Span<const MessagePart> payload) {
   uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
   Slot* slot;
   for (;;) {
@@ -202,7 +202,7 @@ void CaptureHub::Stop(const std::shared_ptr<Capture>& capture) {
 }
 
 void CaptureHub::OnMessage(const TapRecord& record,
-                           absl::Span<const PayloadPiece> payload) {
+                           absl::Span<const MessagePart> payload) {
   const int end = active_end_.load(std::memory_order_acquire);
   for (int i = 0; i < end; ++i) {
     Capture* capture = active_[i].load(std::memory_order_acquire);

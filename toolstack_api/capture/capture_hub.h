@@ -74,7 +74,7 @@ class Capture {
   uint32_t slots() const { return static_cast<uint32_t>(slots_.size()); }
 
   // Any thread: queues the message or counts it dropped. Never blocks.
-  void Offer(const TapRecord& record, absl::Span<const PayloadPiece> payload);
+  void Offer(const TapRecord& record, absl::Span<const MessagePart> payload);
   // The one reader: moves up to `max` queued messages to *out.
   size_t Drain(std::vector<CapturedMessage>* out, size_t max);
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -115,7 +115,7 @@ class CaptureHub final : public TrafficTap {
   void Stop(const std::shared_ptr<Capture>& capture) ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnMessage(const TapRecord& record,
-                 absl::Span<const PayloadPiece> payload) override;
+                 absl::Span<const MessagePart> payload) override;
 
  private:
   Hypervisor* const hypervisor_;
