@@ -70,7 +70,24 @@ uint64_t TscClock::Now() const {
 }
 
 TscClock::Reference TscClock::Read() const {
-  return Reference{invariant_ ? Rdtsc() : 0, RealtimeNanos()};
+  if (!invariant_) return Reference{0, RealtimeNanos()};
+  // The clock reading bracketed by two TSC reads, keeping the tightest of a
+  // few tries: a thread preempted between the two reads (a shared host does
+  // that for milliseconds) would otherwise pair a clock with a TSC from
+  // another moment and skew the rate and every stamp converted with it.
+  Reference best{};
+  uint64_t best_width = UINT64_MAX;
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t before = Rdtsc();
+    const int64_t nanos = RealtimeNanos();
+    const uint64_t width = Rdtsc() - before;
+    if (width < best_width) {
+      best_width = width;
+      best = Reference{before + width / 2, nanos};
+    }
+    if (width < 2000) break;  // well under a microsecond: good enough
+  }
+  return best;
 }
 
 int64_t TscClock::ToNanos(uint64_t stamp, const Reference& now) const {
