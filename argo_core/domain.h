@@ -61,6 +61,12 @@ struct Domain {
   const std::shared_ptr<GuestMemory> memory;
   // Xen: d->argo != NULL. Fixed at creation.
   const bool argo_enabled;
+  // Nonzero: this domain is a child level (DESIGN §7) with that many
+  // receive buffers (rings on ARGO_LEVEL_RX_PORT_BASE + cpu); sends to it
+  // are wrapped with a path and spread over them, and it may send
+  // ARGO_MSG_TYPE_PATH. Set by the toolstack (Hypervisor::SetChildLevel),
+  // cleared by a reset. Read beside argo_enabled on every send.
+  std::atomic<uint8_t> level_cpus{0};
 
   // Kernel mappings held by this domain's ring windows (lock-free: taken
   // before rings_L2, given back when a ring's memory is dropped).

@@ -208,14 +208,33 @@ int64_t Hypervisor::DeliverFromHostRoute(const HostMessage& message,
     if (dst == nullptr) return -XEN_ESRCH;
     if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
     receiver = dst->domid;
-    ReadGuard rings_l2(&dst->rings_l2_mu_);
-    RingInfo* ring = FindRingByMatch(*dst, message.destination.aport,
-                                     message.source.domain_id);
-    if (ring == nullptr) return -XEN_ECONNREFUSED;
-    *partner = ring->id().partner_id;
-    SpinLockGuard l3(&ring->l3_mu_);
-    rc = ring->InsertHost(message.source, message.message_type, message.parts,
-                          static_cast<uint32_t>(total));
+    if (dst->level_cpus.load(std::memory_order_relaxed) != 0) {
+      // Down to a child level (a message that came down to this level and
+      // goes further down): the host is a level's forwarder, so the
+      // message may carry its path already.
+      if (message.destination.aport >= ARGO_LEVEL_RX_PORT_BASE) {
+        return -XEN_ECONNREFUSED;
+      }
+      NestedMessage m;
+      if (int err = BuildNested(
+              /*from_level=*/true, message.source, message.message_type,
+              message.parts.data(), static_cast<uint32_t>(message.parts.size()),
+              message.destination.aport, &m);
+          err != 0) {
+        return err;
+      }
+      rc = InsertInLevel(*dst, message.source, m, XEN_ARGO_DOMID_ANY);
+      if (rc >= 0) rc = static_cast<int64_t>(total);
+    } else {
+      ReadGuard rings_l2(&dst->rings_l2_mu_);
+      RingInfo* ring = FindRingByMatch(*dst, message.destination.aport,
+                                       message.source.domain_id);
+      if (ring == nullptr) return -XEN_ECONNREFUSED;
+      *partner = ring->id().partner_id;
+      SpinLockGuard l3(&ring->l3_mu_);
+      rc = ring->InsertHost(message.source, message.message_type,
+                            message.parts, static_cast<uint32_t>(total));
+    }
   }
   if (rc >= 0) notifier_->RaiseVirq(receiver);
   return rc;
@@ -340,6 +359,9 @@ void Hypervisor::RemoveRing(Domain& owner, RingInfo* ring,
 
 void Hypervisor::TearDownArgo(Domain& d, std::vector<RingChange>* changes,
                               VirqBatch* virqs) {
+  // A crashed or destroyed child level is no level until it says so again
+  // (its receive buffers go with its rings).
+  d.level_cpus.store(0, std::memory_order_relaxed);
   RemoveAllRings(d, changes, virqs);
   RemovePartnerRings(d, changes, virqs);
   RemoveWildcardWaits(d);

@@ -66,6 +66,7 @@
 #include "argo_core/domain_directory.h"
 #include "argo_core/implicit_resolver.h"
 #include "argo_core/mapping_budget.h"
+#include "argo_core/name_path.h"
 #include "argo_core/percpu_rwlock.h"
 #include "argo_core/public/argo.h"
 #include "argo_core/public/xen_errno.h"
@@ -73,6 +74,7 @@
 #include "argo_core/ring_observer.h"
 #include "argo_core/send_probe.h"
 #include "argo_core/traffic_tap.h"
+#include "argo_core/uplink.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
@@ -183,6 +185,32 @@ class Hypervisor final : public DomainDirectory {
   int64_t DeliverFromHost(const HostMessage& message)
       ABSL_LOCKS_EXCLUDED(l1_mu_);
 
+  // Nesting (DESIGN §7; docs/nesting.md). Where sends cabled to
+  // parent:q go (null: they get -ENOSYS, a level without a parent). Set
+  // before guests send, or while they do: a send uses the uplink it
+  // loaded. Must outlive the hypervisor.
+  void SetUplink(Uplink* uplink) {
+    uplink_.store(uplink, std::memory_order_release);
+  }
+  // Marks `domid` as a child level with `cpus` receive buffers (0 unmarks;
+  // a reset of the domain unmarks it too). InvalidArgument over
+  // ARGO_LEVEL_MAX_CPUS, NotFound for no such domain.
+  absl::Status SetChildLevel(domid_t domid, uint32_t cpus)
+      ABSL_LOCKS_EXCLUDED(l1_mu_);
+  uint32_t ChildLevelCpus(domid_t domid) ABSL_LOCKS_EXCLUDED(l1_mu_);
+  struct NestingStats {
+    uint64_t up_forwarded = 0;  // sends the parent took
+    uint64_t up_refused = 0;    // sends the parent refused (errno to sender)
+    uint64_t down_wrapped = 0;  // messages placed in a child's buffers
+    uint64_t loops = 0;         // refused or dropped: path over the depth
+  };
+  NestingStats nesting_stats() const;
+  // Which of `cpus` receive buffers a message of this flow goes to: one
+  // flow (source, destination port, origin) always to the same one.
+  static uint32_t FlowBuffer(const xen_argo_addr_t& source,
+                             xen_argo_port_t dst_port,
+                             const xen_argo_addr_t& origin, uint32_t cpus);
+
   // Reports every message from now on to `tap` (null: to none). The tap
   // must outlive the hypervisor: a send that loaded it may still be
   // reporting after it is replaced.
@@ -279,7 +307,8 @@ class Hypervisor final : public DomainDirectory {
   // The one send decision (sendv's checks up to the ring lookup), made for
   // sendv (kAttempt: audited) and for ProbeSend (not audited). Returns 0
   // with *dst and *dst_addr set, or a negative errno with *check naming
-  // the check that refused. Inline: on the send path, where the stores to
+  // the check that refused, or kImplicitParent (cabled up: *dst null,
+  // *dst_addr = PARENT:q). Inline: on the send path, where the stores to
   // `check` fold away.
   enum class Decide { kAttempt, kQuery };
   template <Decide kMode>
@@ -303,7 +332,12 @@ class Hypervisor final : public DomainDirectory {
       if (send_addr.dst.aport != 0) return -XEN_EINVAL;
       if (int rc = ResolveImplicit(currd, send_addr.src.aport, dst, dst_addr);
           rc != 0) {
-        return rc;
+        if (rc != kImplicitParent) return rc;
+        // Up to the parent: its policy and rings decide the rest.
+        *check = SendCheck::kSenderArgo;
+        if (!currd.argo_enabled) return -XEN_ENODEV;
+        *check = SendCheck::kUplink;
+        return kImplicitParent;
       }
     } else {
       *check = SendCheck::kDestination;
@@ -324,8 +358,9 @@ class Hypervisor final : public DomainDirectory {
   }
 
   // Resolves an implicit destination for `currd`'s port `src_port` into
-  // *dst (the live destination domain) and *dst_addr. Returns 0 or the
-  // errno of §4 (ECONNREFUSED, ENOSYS).
+  // *dst (the live destination domain) and *dst_addr. Returns 0, the errno
+  // of §4 (ECONNREFUSED, ENOSYS without an uplink), or kImplicitParent
+  // (*dst_addr = PARENT:q, *dst null).
   // Inline: it is on the implicit send path.
   ABSL_ATTRIBUTE_ALWAYS_INLINE int ResolveImplicit(
       const Domain& currd, xen_argo_port_t src_port, Domain** dst,
@@ -333,7 +368,17 @@ class Hypervisor final : public DomainDirectory {
     if (implicit_ == nullptr) return -XEN_ECONNREFUSED;
     const ImplicitDestination target =
         implicit_->Resolve(currd.domid, currd.generation, src_port);
-    if (target.rc != 0) return target.rc;
+    if (target.rc != 0) {
+      if (target.rc != kImplicitParent) return target.rc;
+      // A level without a parent has nowhere to send it.
+      if (uplink_.load(std::memory_order_relaxed) == nullptr) {
+        return -XEN_ENOSYS;
+      }
+      *dst = nullptr;
+      dst_addr->aport = target.port;
+      dst_addr->domain_id = ARGO_DOMID_PARENT;
+      return kImplicitParent;
+    }
     // The cable names a domain generation: one destroyed (or re-created
     // with the same domid) since is not its destination.
     Domain* d = FindDomain(target.domid);
@@ -359,6 +404,42 @@ class Hypervisor final : public DomainDirectory {
   int64_t Sendv(Domain& currd, uint64_t send_addr_hnd, uint64_t iovs_hnd,
                 uint32_t niov, uint32_t message_type, VirqBatch& virqs)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // Nesting (hypervisor_nesting.cc). A message as it leaves this level:
+  // the path block (with `hop` pushed) and the payload after any block it
+  // came with.
+  struct NestedMessage {
+    NamePath path;
+    uint8_t block[ARGO_PATH_MAX_BYTES];
+    MessagePart parts[XEN_ARGO_MAXIOV + 1];
+    uint32_t nparts = 0;
+    uint32_t total = 0;  // block + payload
+  };
+  // `from_level`: the message may carry a block already (a level's own
+  // forwarding, or the host). Returns 0, -EINVAL (a PATH message from a
+  // guest, or a malformed block), -ELOOP (path full) or -EMSGSIZE.
+  int BuildNested(bool from_level, const xen_argo_addr_t& hop,
+                  uint32_t message_type, const MessagePart* payload,
+                  uint32_t npayload, xen_argo_port_t dst_port,
+                  NestedMessage* out);
+  // sendv cabled up (rc kImplicitParent), and sendv to a child level or
+  // with ARGO_MSG_TYPE_PATH. Return as sendv.
+  int64_t SendvUp(Domain& currd, const xen_argo_send_addr_t& send_addr,
+                  const xen_argo_iov_t* iovs, uint32_t niov,
+                  uint32_t message_type, xen_argo_port_t parent_port)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  int64_t SendvNested(Domain& currd, const xen_argo_send_addr_t& send_addr,
+                      Domain& dst, xen_argo_port_t dst_port,
+                      const xen_argo_iov_t* iovs, uint32_t niov,
+                      uint32_t message_type, VirqBatch& virqs)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // Places a built message in the buffer of child level `dst` its flow
+  // maps to, stamped with `source`. On EAGAIN queues a space wake-up for
+  // `waiter` (XEN_ARGO_DOMID_ANY: none, the host retries). Returns the
+  // insertion's result or -ECONNREFUSED (the child has no such buffer).
+  int64_t InsertInLevel(Domain& dst, const xen_argo_addr_t& source,
+                        const NestedMessage& m, domid_t waiter)
+      ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+
   // What a traced send learned, for the tap.
   struct SendTrace {
     xen_argo_send_addr_t send_addr{};
@@ -442,6 +523,14 @@ class Hypervisor final : public DomainDirectory {
   const HypervisorOptions options_;
   VirqNotifier* const notifier_;
   std::atomic<TrafficTap*> tap_{nullptr};
+  std::atomic<Uplink*> uplink_{nullptr};
+  struct alignas(64) NestingCounters {
+    std::atomic<uint64_t> up_forwarded{0};
+    std::atomic<uint64_t> up_refused{0};
+    std::atomic<uint64_t> down_wrapped{0};
+    std::atomic<uint64_t> loops{0};
+  };
+  NestingCounters nesting_;
   AccessControl* const xsm_;          // null: permit all
   ImplicitResolver* const implicit_;  // null: no implicit destinations
 

@@ -10,10 +10,6 @@
 #include "argo_core/public/xen_errno.h"
 
 namespace argo {
-namespace {
-
-// Xen's iov_count: validates the iovs (copied once from the guest) and sums
-// their lengths into *total. Returns 0, -EINVAL or -EMSGSIZE.
 int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total) {
   uint64_t sum = 0;
   for (uint32_t i = 0; i < niov; ++i) {
@@ -25,8 +21,6 @@ int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total) {
   *total = static_cast<uint32_t>(sum);
   return 0;
 }
-
-}  // namespace
 
 RingInfo* Hypervisor::FindRingByMatch(Domain& dst, xen_argo_port_t aport,
                                       domid_t sender) {
@@ -110,9 +104,21 @@ int64_t Hypervisor::SendvRoute(Domain& currd, uint64_t send_addr_hnd,
   if (int rc = DecideRoute<Decide::kAttempt>(currd, send_addr, &dst, &dst_addr,
                                              &check);
       rc != 0) {
-    return rc;
+    if (rc != kImplicitParent) return rc;
+    if constexpr (kTraced) trace->ring = dst_addr;
+    return SendvUp(currd, send_addr, iovs, niov, message_type,
+                   dst_addr.aport);
   }
   if constexpr (kTraced) trace->ring = dst_addr;
+  // Nesting (DESIGN §7): a child level's domain, or a path-carrying
+  // message. One load beside argo_enabled's and one compare on the path.
+  if (__builtin_expect(
+          dst->level_cpus.load(std::memory_order_relaxed) != 0 ||
+              message_type == ARGO_MSG_TYPE_PATH,
+          0)) {
+    return SendvNested(currd, send_addr, *dst, dst_addr.aport, iovs, niov,
+                       message_type, virqs);
+  }
 
   int64_t rc;
   {
@@ -164,6 +170,10 @@ SendProbe Hypervisor::ProbeSend(domid_t caller,
   xen_argo_addr_t dst_addr{};
   int rc = DecideRoute<Decide::kQuery>(*currd, send_addr, &dst, &dst_addr,
                                        &probe.decided_by);
+  if (rc == kImplicitParent) {
+    probe.destination = dst_addr;  // PARENT:q; the parent decides the rest
+    return probe;
+  }
   if (dst != nullptr) probe.destination = dst_addr;
   if (rc != 0) {
     probe.xen_errno = -rc;

@@ -13,12 +13,16 @@ namespace argo {
 // stores read back as one wider load stall store forwarding on the send
 // path.
 struct ImplicitDestination {
-  int32_t rc;     // 0, -ECONNREFUSED or -ENOSYS
-  domid_t domid;  // when rc == 0: a local domain
+  int32_t rc;     // 0, kImplicitParent or -ECONNREFUSED
+  domid_t domid;  // when rc == 0: a local domain; ARGO_DOMID_PARENT
   xen_argo_port_t port;
   uint32_t domain_generation;  // the destination's generation when cabled
 };
 static_assert(sizeof(ImplicitDestination) == 16, "fits two registers");
+
+// ImplicitDestination.rc of a cable to parent:port ("up to the next
+// hypervisor", DESIGN §7).
+inline constexpr int32_t kImplicitParent = 1;
 
 class ImplicitResolver {
  public:
@@ -27,7 +31,7 @@ class ImplicitResolver {
   // Where a send from (src, src_port) goes. `src_generation` is the
   // sender's current generation (entries of an earlier domain with the same
   // domid never match). rc is 0, -ECONNREFUSED if there is no entry, or
-  // -ENOSYS for a PARENT destination (no uplink at this level). Called on
+  // kImplicitParent for a PARENT destination (port set). Called on
   // every implicit send under L1: must not block or allocate.
   virtual ImplicitDestination Resolve(domid_t src, uint32_t src_generation,
                                       xen_argo_port_t src_port) = 0;

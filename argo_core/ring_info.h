@@ -58,6 +58,10 @@ using DomidList = absl::InlinedVector<domid_t, 4>;
 int TranslateIovs(const GuestMemory& sender, const xen_argo_iov_t* iovs,
                   uint32_t niov, MessagePart* out, uint32_t* nparts);
 
+// Xen's iov_count: validates iovs (copied once from the guest) and sums
+// their lengths into *total. Returns 0, -EINVAL or -EMSGSIZE.
+int IovCount(const xen_argo_iov_t* iovs, uint32_t niov, uint32_t* total);
+
 class RingInfo {
  public:
   RingInfo(domid_t owner, RingId id, uint32_t len, RingMemory memory,

@@ -20,6 +20,8 @@ const char* SendCheckName(SendCheck check) {
       return "sender-argo";
     case SendCheck::kDestinationArgo:
       return "destination-argo";
+    case SendCheck::kUplink:
+      return "uplink";
     case SendCheck::kRing:
       return "ring";
     case SendCheck::kFits:

@@ -23,6 +23,7 @@ enum class SendCheck {
   kPolicy,           // XSM send (+ send_explicit) (EACCES)
   kSenderArgo,       // the sender has Argo (ENODEV)
   kDestinationArgo,  // the destination has Argo (ECONNREFUSED)
+  kUplink,          // cabled to the parent level: the parent decides
   kRing,             // a ring matches (ECONNREFUSED)
   kFits,             // the message fits the ring at all (EMSGSIZE)
   kSpace,            // it fits now (EAGAIN)

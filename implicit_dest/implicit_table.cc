@@ -423,9 +423,10 @@ ImplicitDestination ImplicitTable::Resolve(domid_t src, uint32_t src_generation,
     if (slot.seq.load(std::memory_order_relaxed) != s1) continue;
     if (!found) return kRefused;
     const Destination d = Array::Decode(key, value);
-    // Forwarding to the parent arrives with nesting (DESIGN §7).
+    // Up to the next hypervisor (DESIGN §7): the level forwards it.
     if (d.to.domid == ARGO_DOMID_PARENT) {
-      return ImplicitDestination{-XEN_ENOSYS, 0, 0, 0};
+      return ImplicitDestination{kImplicitParent, ARGO_DOMID_PARENT,
+                                 d.to.port, 0};
     }
     return ImplicitDestination{0, d.to.domid, d.to.port, d.to_generation};
   }

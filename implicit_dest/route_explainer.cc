@@ -94,6 +94,13 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
     case SendCheck::kDestinationArgo:
       e.reason = absl::StrCat(dom(to), " has no Argo");
       break;
+    case SendCheck::kUplink:
+      e.reason = absl::StrCat(
+          "the cable leads up to the parent level (parent:",
+          probe.destination.aport,
+          "): the send is forwarded there and the parent's table, policy "
+          "and ring decide it; its errno becomes this send's");
+      break;
     case SendCheck::kRing:
       e.reason = absl::StrCat(dom(to), " has no ring on port ",
                               probe.destination.aport, " for ",
