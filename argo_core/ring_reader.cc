@@ -38,11 +38,11 @@ void RingReader::CopyOut(uint32_t at, uint8_t* dst, uint32_t n) const {
   std::memcpy(dst + first, ring_->ring, n - first);
 }
 
-absl::StatusOr<absl::optional<ReceivedMessage>> RingReader::Read() {
+absl::StatusOr<bool> RingReader::Peek(Peeked* out) {
   const uint32_t tx = LoadTx();
   const uint32_t rx = LoadRx();
   const uint32_t available = BytesAvailable();
-  if (available == 0) return absl::nullopt;
+  if (available == 0) return false;
 
   struct xen_argo_ring_message_header header;
   if (available < kMessageHeaderSize || rx % kSlotSize != 0) {
@@ -50,6 +50,8 @@ absl::StatusOr<absl::optional<ReceivedMessage>> RingReader::Read() {
     return absl::DataLossError(
         absl::StrCat("ring rx ", rx, " tx ", tx, ": no whole message header"));
   }
+  // A header never wraps: messages start on 16-byte slots and len is a
+  // multiple of 16.
   CopyOut(rx, reinterpret_cast<uint8_t*>(&header), kMessageHeaderSize);
   if (header.len < kMessageHeaderSize || header.len > available) {
     StoreRx(tx);
@@ -57,16 +59,34 @@ absl::StatusOr<absl::optional<ReceivedMessage>> RingReader::Read() {
                                             " with ", available,
                                             " bytes available"));
   }
-  ReceivedMessage message;
-  message.source = header.source;
-  message.message_type = header.message_type;
-  message.payload.resize(header.len - kMessageHeaderSize);
+  out->source = header.source;
+  out->message_type = header.message_type;
+  out->payload_len = header.len - kMessageHeaderSize;
   uint32_t payload_at = rx + kMessageHeaderSize;
   if (payload_at >= len_) payload_at -= len_;
-  CopyOut(payload_at, message.payload.data(),
-          static_cast<uint32_t>(message.payload.size()));
-  uint64_t next = RoundupMessage(uint64_t{rx} + header.len);
-  StoreRx(static_cast<uint32_t>(next % len_));
+  const uint32_t first = std::min(out->payload_len, len_ - payload_at);
+  out->parts[0] = MessagePart{ring_->ring + payload_at, first};
+  out->parts[1] = MessagePart{ring_->ring, out->payload_len - first};
+  out->nparts = out->parts[1].len != 0 ? 2 : 1;
+  peeked_next_ =
+      static_cast<uint32_t>(RoundupMessage(uint64_t{rx} + header.len) % len_);
+  return true;
+}
+
+void RingReader::Consume() { StoreRx(peeked_next_); }
+
+absl::StatusOr<absl::optional<ReceivedMessage>> RingReader::Read() {
+  Peeked peeked;
+  absl::StatusOr<bool> any = Peek(&peeked);
+  if (!any.ok()) return any.status();
+  if (!*any) return absl::nullopt;
+  ReceivedMessage message;
+  message.source = peeked.source;
+  message.message_type = peeked.message_type;
+  message.payload.resize(peeked.payload_len);
+  TrafficTap::CopyPayload(absl::MakeConstSpan(peeked.parts, peeked.nparts),
+                          message.payload.data(), peeked.payload_len);
+  Consume();
   return message;
 }
 

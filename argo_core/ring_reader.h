@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "argo_core/public/argo.h"
+#include "argo_core/traffic_tap.h"
 
 namespace argo {
 
@@ -39,6 +40,21 @@ class RingReader {
   // then reset to empty so the reader can go on).
   absl::StatusOr<absl::optional<ReceivedMessage>> Read();
 
+  // The next message in place, not consumed: its payload as one or two
+  // pieces of the ring (two when it wraps), valid until Consume. False if
+  // the ring is empty; DataLoss as Read. For a reader that forwards
+  // messages without copying them out (a nesting level's drainer).
+  struct Peeked {
+    xen_argo_addr_t source;
+    uint32_t message_type;
+    uint32_t payload_len;
+    MessagePart parts[2];
+    uint32_t nparts;
+  };
+  absl::StatusOr<bool> Peek(Peeked* out);
+  // Consumes the message the last successful Peek returned.
+  void Consume();
+
  private:
   uint32_t LoadTx() const;
   uint32_t LoadRx() const;
@@ -48,6 +64,7 @@ class RingReader {
 
   xen_argo_ring_t* const ring_;
   const uint32_t len_;
+  uint32_t peeked_next_ = 0;  // rx after the message Peek returned
 };
 
 }  // namespace argo

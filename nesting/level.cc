@@ -19,10 +19,9 @@ absl::StatusOr<std::unique_ptr<Level>> Level::Create(LevelOptions options) {
   hv_options.ring_observer = options.ring_observer;
   hv_options.max_window_segments = options.max_window_segments;
   hv_options.wildcard_rings_permitted = options.wildcard_rings_permitted;
+  if (options.notifier != nullptr) level->notifier_ = options.notifier;
   level->hv_ = std::make_unique<Hypervisor>(
-      hv_options,
-      options.notifier != nullptr ? options.notifier : &level->null_notifier_,
-      level->policy_.get(), &level->table_);
+      hv_options, level->notifier_, level->policy_.get(), &level->table_);
   // One grace period for both: the hypervisor's.
   level->table_.Bind(level->hv_.get());
   if (level->policy_ != nullptr) {

@@ -61,6 +61,8 @@ class Level {
   Level& operator=(const Level&) = delete;
 
   Hypervisor& hypervisor() { return *hv_; }
+  // Where the level's VIRQs go (the null notifier if none was given).
+  VirqNotifier& notifier() { return *notifier_; }
   implicit_dest::ImplicitTable& table() { return table_; }
   // Null when the level was built without access control.
   policy::PolicyEngine* policy() { return policy_.get(); }
@@ -91,6 +93,7 @@ class Level {
   Level() = default;
 
   NullVirqNotifier null_notifier_;
+  VirqNotifier* notifier_ = &null_notifier_;
   implicit_dest::ImplicitTable table_;
   std::unique_ptr<policy::PolicyEngine> policy_;
   std::unique_ptr<Hypervisor> hv_;

@@ -293,24 +293,6 @@ TEST_F(GuestBlockingTest, DaemonGoneIsEio) {
   EXPECT_FALSE(b->WaitVirq(absl::Seconds(5)).ok());
 }
 
-// An in-process guest's VIRQs, from a VirqRecorder.
-class RecorderWaiter final : public VirqWaiter {
- public:
-  RecorderWaiter(VirqRecorder* virqs, domid_t d)
-      : virqs_(virqs), d_(d), seen_(virqs->Count(d)) {}
-  absl::StatusOr<bool> WaitVirq(absl::Duration timeout) override {
-    const uint64_t now = virqs_->WaitBeyond(d_, seen_, timeout);
-    const bool raised = now > seen_;
-    seen_ = now;
-    return raised;
-  }
-
- private:
-  VirqRecorder* const virqs_;
-  const domid_t d_;
-  uint64_t seen_;
-};
-
 TEST(InProcessGuestTest, UsesTheSameApiAsAnAttachedGuest) {
   VirqRecorder virqs;
   Hypervisor hv(HypervisorOptions{}, &virqs);
@@ -318,7 +300,7 @@ TEST(InProcessGuestTest, UsesTheSameApiAsAnAttachedGuest) {
     ASSERT_TRUE(hv.CreateDomain(d, DomainConfig{512, true}).ok());
   }
   InProcessPort port_a(&hv, kA), port_b(&hv, kB);
-  RecorderWaiter virq_a(&virqs, kA), virq_b(&virqs, kB);
+  RecorderVirqWaiter virq_a(&virqs, kA), virq_b(&virqs, kB);
   auto a = Guest::Create(&port_a, hv.DomainMemory(kA), kA, &virq_a);
   auto b = Guest::Create(&port_b, hv.DomainMemory(kB), kB, &virq_b);
   ASSERT_TRUE(a.ok() && b.ok());

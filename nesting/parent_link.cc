@@ -1,0 +1,243 @@
+#include "nesting/parent_link.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "argo_core/name_path.h"
+#include "argo_core/public/argo_nesting.h"
+#include "argo_core/xen_status.h"
+
+namespace argo::nesting {
+namespace {
+
+// How long a drainer blocked on a full guest ring sleeps before it tries
+// again (doubling from the first to the last): the level has no space
+// wake-up for its own deliveries, and the wait is what pushes back.
+constexpr absl::Duration kFirstBackoff = absl::Microseconds(20);
+constexpr absl::Duration kLastBackoff = absl::Milliseconds(2);
+// A drainer or the VIRQ thread looks at the world at least this often
+// (stop requests; a lost wake-up can cost no more than this).
+constexpr absl::Duration kIdleCheck = absl::Milliseconds(100);
+
+}  // namespace
+
+ParentLink::ParentLink(Level* level, std::unique_ptr<guest::Guest> parent)
+    : level_(level), parent_(std::move(parent)) {}
+
+absl::StatusOr<std::unique_ptr<ParentLink>> ParentLink::Start(
+    Level* level, std::unique_ptr<guest::Guest> parent,
+    ParentLinkOptions options) {
+  if (options.cpus == 0 || options.cpus > ARGO_LEVEL_MAX_CPUS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a level has 1..", ARGO_LEVEL_MAX_CPUS, " CPUs, not ",
+                     options.cpus));
+  }
+  std::unique_ptr<ParentLink> link(new ParentLink(level, std::move(parent)));
+  for (uint32_t cpu = 0; cpu < options.cpus; ++cpu) {
+    auto b = std::make_unique<Buffer>();
+    absl::StatusOr<GuestRing*> ring = link->parent_->RegisterRing(
+        ARGO_LEVEL_RX_PORT_BASE + cpu, XEN_ARGO_DOMID_ANY,
+        options.buffer_bytes);
+    if (!ring.ok()) {
+      return absl::Status(ring.status().code(),
+                          absl::StrCat("receive buffer ", cpu,
+                                       " in the parent: ",
+                                       ring.status().message()));
+    }
+    b->ring = *ring;
+    b->reader = std::make_unique<RingReader>(b->ring->header(), b->ring->len());
+    link->buffers_.push_back(std::move(b));
+  }
+  level->hypervisor().SetUplink(link.get());
+  if (options.threads) {
+    for (auto& b : link->buffers_) {
+      b->drainer = std::thread([l = link.get(), p = b.get()] {
+        l->DrainerLoop(p);
+      });
+    }
+    link->virq_thread_ = std::thread([l = link.get()] { l->VirqLoop(); });
+  }
+  return link;
+}
+
+ParentLink::~ParentLink() { Stop(); }
+
+void ParentLink::Stop() {
+  // Sends in flight finish before the uplink's memory goes.
+  level_->hypervisor().SetUplink(nullptr);
+  level_->hypervisor().WaitForHypercalls();
+  stopping_.store(true);
+  for (auto& b : buffers_) {
+    {
+      absl::MutexLock l(&b->mu);
+      b->pending = true;
+    }
+    if (b->drainer.joinable()) b->drainer.join();
+  }
+  if (virq_thread_.joinable()) virq_thread_.join();
+}
+
+int64_t ParentLink::SendUp(const UpwardMessage& message) {
+  if (lost_.load(std::memory_order_relaxed)) {
+    counters_.up_refused.fetch_add(1, std::memory_order_relaxed);
+    return -XEN_ECONNREFUSED;
+  }
+  absl::Span<const uint8_t> parts[XEN_ARGO_MAXIOV + 1];
+  const size_t n = std::min<size_t>(message.parts.size(), XEN_ARGO_MAXIOV);
+  for (size_t i = 0; i < n; ++i) {
+    parts[i] = absl::MakeConstSpan(message.parts[i].data, message.parts[i].len);
+  }
+  if (message.parts.size() > XEN_ARGO_MAXIOV) {
+    // The block plus eight iovs: the parent takes eight. Rare enough to
+    // pay a copy for (a sender that used every iov).
+    return -XEN_EINVAL;
+  }
+  const xen_argo_addr_t implicit{0, ARGO_DOMID_IMPLICIT, 0};
+  absl::StatusOr<uint32_t> sent = parent_->Sendv(
+      message.parent_port, implicit, absl::MakeConstSpan(parts, n),
+      ARGO_MSG_TYPE_PATH);
+  if (sent.ok()) {
+    counters_.up_sent.fetch_add(1, std::memory_order_relaxed);
+    return *sent;
+  }
+  counters_.up_refused.fetch_add(1, std::memory_order_relaxed);
+  const int e = XenErrnoOf(sent.status());
+  if (e == XEN_EAGAIN) {
+    // The parent queued u's wake-up on the full ring; pass it on.
+    absl::MutexLock l(&waiters_mu_);
+    upstream_waiters_.insert(message.sender);
+  } else if (e == XEN_EIO || e == 0) {
+    lost_.store(true, std::memory_order_relaxed);
+    return -XEN_ECONNREFUSED;
+  }
+  return -e;
+}
+
+bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
+  NamePath path;
+  const auto payload = absl::MakeConstSpan(m.parts, m.nparts);
+  if (m.message_type != ARGO_MSG_TYPE_PATH || ParseNamePath(payload, &path) < 0) {
+    counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  Level& level = *level_;
+  const ImplicitDestination to =
+      level.table().Resolve(ARGO_DOMID_PARENT, 0, path.dst_port);
+  if (to.rc != 0 ||
+      level.hypervisor().DomainGeneration(to.domid).value_or(0) !=
+          to.domain_generation) {
+    counters_.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  HostMessage host;
+  host.source = {path.dst_port, ARGO_DOMID_PARENT, 0};
+  host.destination = {to.port, to.domid, 0};
+  host.message_type = ARGO_MSG_TYPE_PATH;
+  host.parts = payload;
+  const int64_t rc = level.hypervisor().DeliverFromHost(host);
+  if (rc >= 0) {
+    counters_.down_delivered.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (rc == -XEN_EAGAIN) return false;
+  (rc == -XEN_ELOOP ? counters_.dropped_loop : counters_.dropped_refused)
+      .fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
+  for (;;) {
+    RingReader::Peeked m;
+    absl::StatusOr<bool> any = b.reader->Peek(&m);
+    if (!any.ok()) {  // the reader reset the ring: what was there is lost
+      counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (!*any) return Drained::kEmpty;
+    if (!DeliverOne(m)) {
+      counters_.down_blocked.fetch_add(1, std::memory_order_relaxed);
+      return Drained::kBlocked;
+    }
+    b.reader->Consume();
+    ++*consumed;
+  }
+}
+
+size_t ParentLink::Pump() {
+  size_t consumed = 0;
+  for (auto& b : buffers_) DrainBuffer(*b, &consumed);
+  // Room was made: the parent wakes senders waiting for it.
+  if (consumed != 0) parent_->NotifyNull().IgnoreError();
+  return consumed;
+}
+
+void ParentLink::DrainerLoop(Buffer* b) {
+  absl::Duration backoff = kFirstBackoff;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    {
+      absl::MutexLock l(&b->mu);
+      b->pending = false;
+    }
+    size_t consumed = 0;
+    const Drained state = DrainBuffer(*b, &consumed);
+    if (consumed != 0 && !parent_lost()) {
+      if (!parent_->NotifyNull().ok()) lost_.store(true);
+    }
+    if (state == Drained::kBlocked) {
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, kLastBackoff);
+      continue;
+    }
+    backoff = kFirstBackoff;
+    absl::MutexLock l(&b->mu);
+    b->mu.AwaitWithTimeout(absl::Condition(&b->pending), kIdleCheck);
+  }
+}
+
+void ParentLink::WakeUpstreamWaiters() {
+  absl::flat_hash_set<domid_t> woken;
+  {
+    absl::MutexLock l(&waiters_mu_);
+    woken.swap(upstream_waiters_);
+  }
+  for (domid_t d : woken) level_->notifier().RaiseVirq(d);
+}
+
+void ParentLink::VirqLoop() {
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    absl::StatusOr<bool> raised = parent_->WaitVirq(kIdleCheck);
+    if (!raised.ok()) {
+      // The parent went away: nothing more comes down; senders waiting
+      // upstream learn it on their retry.
+      lost_.store(true);
+      WakeUpstreamWaiters();
+      return;
+    }
+    if (!*raised) continue;
+    for (auto& b : buffers_) {
+      if (b->reader->BytesAvailable() == 0) continue;
+      absl::MutexLock l(&b->mu);
+      b->pending = true;
+    }
+    WakeUpstreamWaiters();
+  }
+}
+
+ParentLink::Stats ParentLink::stats() const {
+  Stats s;
+  s.up_sent = counters_.up_sent.load(std::memory_order_relaxed);
+  s.up_refused = counters_.up_refused.load(std::memory_order_relaxed);
+  s.down_delivered = counters_.down_delivered.load(std::memory_order_relaxed);
+  s.down_blocked = counters_.down_blocked.load(std::memory_order_relaxed);
+  s.dropped_no_cable =
+      counters_.dropped_no_cable.load(std::memory_order_relaxed);
+  s.dropped_refused = counters_.dropped_refused.load(std::memory_order_relaxed);
+  s.dropped_malformed =
+      counters_.dropped_malformed.load(std::memory_order_relaxed);
+  s.dropped_loop = counters_.dropped_loop.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace argo::nesting
