@@ -43,7 +43,15 @@ local xen_errno_names = {
 local domid_names = {
     [0x7FF4] = "XEN_ARGO_DOMID_ANY",
     [0x7FF8] = "ARGO_DOMID_IMPLICIT",
+    [0x7FF9] = "ARGO_DOMID_PARENT",
 }
+
+-- A message that crossed a level (docs/nesting.md): type "PATH", and the
+-- payload starts with a block: magic, original type, dst_port, depth,
+-- version, reserved, then depth hops (port u32, domid u16, pad u16).
+local MSG_TYPE_PATH = 0x48544150
+local PATH_MAGIC = 0x31504E41
+local PATH_MAX_DEPTH = 8
 
 local f = {
     version = ProtoField.uint8("argo.version", "Version", base.DEC),
@@ -76,6 +84,13 @@ local f = {
     path_len = ProtoField.uint32("argo.path_len", "Path length", base.DEC),
     path = ProtoField.bytes("argo.path", "Name path"),
     reserved = ProtoField.uint32("argo.reserved", "Reserved", base.HEX),
+    np = ProtoField.none("argo.np", "Name path block"),
+    np_type = ProtoField.uint32("argo.np.type", "Original message type",
+        base.DEC),
+    np_dst_port = ProtoField.uint32("argo.np.dst_port", "Port at this level",
+        base.DEC),
+    np_depth = ProtoField.uint8("argo.np.depth", "Depth", base.DEC),
+    np_hop = ProtoField.string("argo.np.hop", "Hop"),
 }
 argo.fields = f
 
@@ -89,6 +104,31 @@ local e_refused = ProtoExpert.new("argo.refused.expert", "Send refused",
 argo.experts = { e_short, e_bad_header, e_refused }
 
 local data_dissector = Dissector.get("data")
+
+-- Decodes a name path block at the start of `tvb` (the captured payload);
+-- returns its length, or 0 if it is not a whole, well-formed block.
+local function dissect_name_path(tvb, tree)
+    local len = tvb:captured_len()
+    if len < 16 or tvb(0, 4):le_uint() ~= PATH_MAGIC then return 0 end
+    local depth = tvb(12, 1):le_uint()
+    local bytes = 16 + 8 * depth
+    if depth == 0 or depth > PATH_MAX_DEPTH or len < bytes then return 0 end
+    local block = tree:add(f.np, tvb(0, bytes))
+    block:add_le(f.np_type, tvb(4, 4))
+    block:add_le(f.np_dst_port, tvb(8, 4))
+    block:add_le(f.np_depth, tvb(12, 1))
+    local names = {}
+    for i = 0, depth - 1 do
+        local port = tvb(16 + 8 * i, 4):le_uint()
+        local domid = tvb(20 + 8 * i, 2):le_uint()
+        local who = domid == 0x7FF9 and "parent" or ("dom" .. domid)
+        local name = who .. ":" .. port
+        block:add(f.np_hop, tvb(16 + 8 * i, 8), name)
+        names[#names + 1] = name
+    end
+    block:append_text(": " .. table.concat(names, "/"))
+    return bytes
+end
 
 function argo.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol:set("Argo")
@@ -164,6 +204,11 @@ function argo.dissector(tvb, pinfo, tree)
     end
     root:set_len(at)
     local n = math.min(captured_len, len - at)
+    if n > 0 and msg_type == MSG_TYPE_PATH then
+        local block = dissect_name_path(tvb(at, n):tvb(), root)
+        at = at + block
+        n = n - block
+    end
     if n > 0 then
         data_dissector:call(tvb(at, n):tvb(), pinfo, tree)
     end

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "argo_core/name_path.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
@@ -214,6 +215,44 @@ TEST_F(DissectorTest, DetailsNameTheErrnoAndTheReservedDomids) {
               HasSubstr("Destination domid: ARGO_DOMID_IMPLICIT (32760)"));
   EXPECT_THAT(r.out, HasSubstr("Ring partner: XEN_ARGO_DOMID_ANY (32756)"));
   EXPECT_THAT(r.out, Not(HasSubstr("Xen errno: delivered")));
+}
+
+// A message that crossed levels (docs/nesting.md): the name path block is
+// decoded as a subtree and the data dissector gets the payload after it.
+TEST_F(DissectorTest, DecodesTheNamePathOfANestedMessage) {
+  NamePath path;
+  path.message_type = 9;
+  path.dst_port = 0;
+  ASSERT_TRUE(path.Push({100, 1, 0}));
+  ASSERT_TRUE(path.Push({7, ARGO_DOMID_PARENT, 0}));
+  uint8_t block[ARGO_PATH_MAX_BYTES];
+  const uint32_t n = WriteNamePath(path, block);
+  std::vector<uint8_t> payload(block, block + n);
+  for (char c : std::string("hello")) payload.push_back(c);
+  CaptureRecordFields fields;
+  fields.unix_nanos = kBaseNanos;
+  fields.src_domid = 10;
+  fields.src_port = 8;
+  fields.dst_domid = 1;
+  fields.dst_port = 50;
+  fields.message_type = ARGO_MSG_TYPE_PATH;
+  fields.payload_len = static_cast<uint32_t>(payload.size());
+  std::FILE* f = std::fopen(path_.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  PcapngWriter w(f);
+  ASSERT_TRUE(w.WriteHeader(256).ok());
+  ASSERT_TRUE(w.WriteRecord(fields, payload).ok());
+  ASSERT_EQ(std::fclose(f), 0);
+
+  testing::RunResult r = testing::RunProcess(
+      {kTshark, "-r", path_, "-X", "lua_script:" + lua_, "-V"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Name path block: parent:7/dom1:100"));
+  EXPECT_THAT(r.out, HasSubstr("Original message type: 9"));
+  EXPECT_THAT(r.out, HasSubstr("Depth: 2"));
+  EXPECT_THAT(r.out, HasSubstr("Hop: parent:7"));
+  EXPECT_THAT(r.out, HasSubstr("Data (5 bytes)"));
+  EXPECT_THAT(r.out, HasSubstr("68656c6c6f"));  // "hello", after the block
 }
 
 }  // namespace
