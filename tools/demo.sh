@@ -14,3 +14,5 @@ echo
 demo/toolstack_scene.sh bazel-bin/toolstack_api
 echo
 demo/guest_scene.sh bazel-bin/toolstack_api bazel-bin/guest/cli/argo-guest
+echo
+demo/nesting_scene.sh bazel-bin/toolstack_api bazel-bin/guest/cli/argo-guest
