@@ -179,6 +179,13 @@ SendProbe Hypervisor::ProbeSend(domid_t caller,
     probe.xen_errno = -rc;
     return probe;
   }
+  if (dst->level_cpus.load(std::memory_order_relaxed) != 0 &&
+      dst_addr.aport < ARGO_LEVEL_RX_PORT_BASE) {
+    // Into one of the child level's buffers, then its table: this level
+    // can say no more.
+    probe.decided_by = SendCheck::kChildLevel;
+    return probe;
+  }
   ReadGuard rings_l2(&dst->rings_l2_mu_);
   RingInfo* ring = FindRingByMatch(*dst, dst_addr.aport, currd->domid);
   if (ring == nullptr) {

@@ -22,6 +22,8 @@ const char* SendCheckName(SendCheck check) {
       return "destination-argo";
     case SendCheck::kUplink:
       return "uplink";
+    case SendCheck::kChildLevel:
+      return "child-level";
     case SendCheck::kRing:
       return "ring";
     case SendCheck::kFits:

@@ -24,6 +24,7 @@ enum class SendCheck {
   kSenderArgo,       // the sender has Argo (ENODEV)
   kDestinationArgo,  // the destination has Argo (ECONNREFUSED)
   kUplink,          // cabled to the parent level: the parent decides
+  kChildLevel,      // to a child level: its buffers and its table decide
   kRing,             // a ring matches (ECONNREFUSED)
   kFits,             // the message fits the ring at all (EMSGSIZE)
   kSpace,            // it fits now (EAGAIN)

@@ -176,10 +176,14 @@ absl::StatusOr<uint32_t> Guest::SendvWaitingForSpace(
       const uint16_t flags = (*ents)[0].flags;
       // Space appeared between the send and the query: retry at once.
       if (flags & XEN_ARGO_RING_SUFFICIENT) continue;
-      // The ring went away, or the wait queue is full: the retry (or the
-      // poll) finds out which without a VIRQ.
-      if (!(flags & XEN_ARGO_RING_EXISTS)) continue;
-      if (flags & XEN_ARGO_RING_EBUSY) wait = absl::Milliseconds(1);
+      // No ring the query can see: it went away (the retry learns that),
+      // or it is in another level (cabled up to the parent, or a child
+      // level's buffers), where the send's EAGAIN queued our wake-up but
+      // notify cannot see the ring. Poll, and take the VIRQ if it comes.
+      // The wait queue full: poll too.
+      if (!(flags & XEN_ARGO_RING_EXISTS) || (flags & XEN_ARGO_RING_EBUSY)) {
+        wait = absl::Milliseconds(1);
+      }
     }
     absl::StatusOr<bool> raised = virq_->WaitVirq(std::min(wait, left));
     if (!raised.ok()) return XenError(XEN_EIO, ExplainXenError(XEN_EIO));

@@ -101,6 +101,12 @@ RouteExplanation ExplainRoute(Hypervisor& hv, ImplicitTable& table,
           "): the send is forwarded there and the parent's table, policy "
           "and ring decide it; its errno becomes this send's");
       break;
+    case SendCheck::kChildLevel:
+      e.reason = absl::StrCat(
+          dom(to), " is a child level: the message goes into one of its "
+          "receive buffers, and its own table delivers it (port ",
+          probe.destination.aport, " there)");
+      break;
     case SendCheck::kRing:
       e.reason = absl::StrCat(dom(to), " has no ring on port ",
                               probe.destination.aport, " for ",

@@ -183,6 +183,21 @@ TEST_P(NestingTest, AParentErrorIsTheSendersErrno) {
   EXPECT_EQ(XenErrnoOf(sent.status()), XEN_ENOSYS);
 }
 
+TEST_P(NestingTest, ExplainSaysWhereALevelHandsOver) {
+  W::Cable(world_.l2(), {W::kL2Guest, 100}, {ARGO_DOMID_PARENT, 7});
+  W::Cable(world_.l0(), {W::kStorage, 50}, {W::kL1, 9});
+  implicit_dest::RouteExplanation up =
+      world_.l2().level->Explain({W::kL2Guest, 100}, 64);
+  EXPECT_EQ(up.xen_errno, 0);
+  EXPECT_EQ(up.decided_by, SendCheck::kUplink);
+  EXPECT_THAT(up.reason, ::testing::HasSubstr("parent:7"));
+  implicit_dest::RouteExplanation down =
+      world_.l0().level->Explain({W::kStorage, 50}, 64);
+  EXPECT_EQ(down.xen_errno, 0);
+  EXPECT_EQ(down.decided_by, SendCheck::kChildLevel);
+  EXPECT_THAT(down.reason, ::testing::HasSubstr("child level"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Drainers, NestingTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Threaded" : "Inline";
