@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "argo_core/public/argo.h"
+#include "argo_core/public/argo_nesting.h"
 #include "argo_core/public/xen_errno.h"
 
 #ifdef __cplusplus
@@ -60,6 +61,18 @@ typedef struct argo_guest_message_info {
   uint32_t message_type;
   uint32_t len; /* payload bytes (also when the buffer is short) */
 } argo_guest_message_info_t;
+
+/* A received message read through its path block (argo_guest_parse_path). */
+typedef struct argo_guest_path {
+  uint32_t message_type;    /* the original message's type */
+  xen_argo_port_t dst_port; /* the block's (argo_path_header_t); 0 if plain */
+  uint32_t depth;           /* 1..ARGO_PATH_MAX_DEPTH hops; 0 if plain */
+  xen_argo_addr_t hops[ARGO_PATH_MAX_DEPTH]; /* [0, depth), nearest first */
+  /* The original payload: payload_len bytes at payload + payload_offset
+   * (payload_offset + payload_len == the len given). */
+  uint32_t payload_offset;
+  uint32_t payload_len;
+} argo_guest_path_t;
 
 /* Attaches. On success returns 0 and sets *out; on failure returns a
  * negative errno (-XEN_ESRCH no such domain, -XEN_EACCES bad token,
@@ -140,6 +153,22 @@ int argo_guest_wait_virq(argo_guest_t *guest, int timeout_ms);
  * argo_guest_notify_null() so senders waiting for space wake up. */
 int64_t argo_guest_read(argo_guest_ring_t *ring, void *buf, size_t cap,
                         argo_guest_message_info_t *info);
+
+/* Reads a received message (its payload of len bytes and message_type, as
+ * argo_guest_read gave them) through its path block. A message that crossed
+ * hypervisor levels has message_type ARGO_MSG_TYPE_PATH and a payload that
+ * starts with the block (argo_core/public/argo_nesting.h); the sender's name
+ * relative to this guest is then "info.src_domain:info.src_port / hops[0] /
+ * ... / hops[depth-1]" (a hop's domain_id may be ARGO_DOMID_PARENT).
+ * Returns out->depth: 1..ARGO_PATH_MAX_DEPTH for a path message; 0 for a
+ * plain message (message_type as given, the whole payload), so callers may
+ * use out->message_type and the payload at out->payload_offset either way;
+ * -XEN_EINVAL if message_type is ARGO_MSG_TYPE_PATH but the payload does not
+ * start with a well-formed block (it came from another level: never treat
+ * it as plain), or out is NULL, or payload is NULL with len > 0. On
+ * -XEN_EINVAL *out is unchanged. Pure: no guest is needed. */
+int argo_guest_parse_path(const void *payload, uint32_t len,
+                          uint32_t message_type, argo_guest_path_t *out);
 
 /* The raw hypercall argo_op(cmd, arg1..arg4). Handles are guest-physical
  * addresses (see argo_guest_alloc_pages, argo_guest_gpa_to_ptr). */

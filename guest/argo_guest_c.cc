@@ -14,6 +14,7 @@
 #include "guest/argo_guest.h"
 #include "guest/errors.h"
 #include "guest/guest.h"
+#include "guest/received_path.h"
 
 struct argo_guest_ring {
   argo::GuestRing* ring;
@@ -239,6 +240,31 @@ int64_t argo_guest_read(argo_guest_ring_t* ring, void* buf, size_t cap,
   if (len != 0) std::memcpy(buf, m.payload.data(), len);
   ring->held.reset();
   return len;
+}
+
+int argo_guest_parse_path(const void* payload, uint32_t len,
+                          uint32_t message_type, argo_guest_path_t* out) {
+  if (out == nullptr || (payload == nullptr && len != 0)) return -XEN_EINVAL;
+  absl::StatusOr<absl::optional<argo::guest::ReceivedPath>> got =
+      argo::guest::ParseReceivedPath(message_type, Bytes(payload, len));
+  if (!got.ok()) return static_cast<int>(Negated(got.status()));
+  argo_guest_path_t path{};
+  if (!got->has_value()) {
+    path.message_type = message_type;
+    path.payload_len = len;
+  } else {
+    const argo::NamePath& p = (*got)->path;
+    path.message_type = p.message_type;
+    path.dst_port = p.dst_port;
+    path.depth = p.depth;
+    // p.depth <= ARGO_PATH_MAX_DEPTH: the copy fits path.hops.
+    std::copy(p.hops, p.hops + p.depth, path.hops);
+    // The original payload is a suffix of the len given bytes.
+    path.payload_len = static_cast<uint32_t>((*got)->payload.size());
+    path.payload_offset = len - path.payload_len;
+  }
+  *out = path;
+  return static_cast<int>(path.depth);
 }
 
 int64_t argo_guest_hypercall(argo_guest_t* guest, unsigned int cmd,

@@ -169,6 +169,13 @@ std::vector<Command> SendListenCommands() {
           "length and payload (text if printable, else hex), or one JSON\n"
           "object per line with --json. Exits after N messages (default:\n"
           "never). Notifies after each read so waiting senders wake up.\n"
+          "A message that crossed hypervisor levels is printed with its\n"
+          "path, nearest hop first, and its original type and payload:\n"
+          "  from parent:7 path dom3:100/dom5:20 type 9 len 5: hello\n"
+          "(--json: \"path\":[{\"domid\":3,\"port\":100},...] and\n"
+          "\"dst_port\"). One whose path block is malformed is printed as\n"
+          "received, marked \"malformed path block\" (--json:\n"
+          "\"malformed_path\":true).\n"
           "A ring --from D is torn down when D's guest process detaches (a\n"
           "crash reset, as Xen's argo_soft_reset): for senders that come and\n"
           "go, such as one-shot `argo-guest send`, listen --from any.\n",

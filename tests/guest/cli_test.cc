@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "argo_core/name_path.h"
+#include "argo_core/public/argo_nesting.h"
 #include "gtest/gtest.h"
 #include "tests/guest/guest_world.h"
 #include "tests/testing/subprocess.h"
@@ -174,6 +176,60 @@ TEST_F(CliTest, ListenJsonLinesCarryEveryField) {
             R"({"src_domain":2,"src_port":6,"type":9,"len":3,"text":"abc"})");
 }
 
+// Places in kA's port 20 what a level's forwarder delivers for a message
+// that came down from the parent through dom3:100 and dom5:20 (original
+// type 9), then a PATH message whose block is three stray bytes.
+void DeliverPathAndMalformed(Hypervisor& hv) {
+  NamePath path;
+  path.message_type = 9;
+  path.dst_port = 7;
+  path.depth = 2;
+  path.hops[0] = xen_argo_addr_t{100, 3, 0};
+  path.hops[1] = xen_argo_addr_t{20, 5, 0};
+  uint8_t block[ARGO_PATH_MAX_BYTES];
+  const uint32_t n = WriteNamePath(path, block);
+  const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+  const MessagePart parts[] = {{block, n}, {hello, sizeof(hello)}};
+  const xen_argo_addr_t from_parent{7, ARGO_DOMID_PARENT, 0};
+  const xen_argo_addr_t to{20, kA, 0};
+  EXPECT_EQ(hv.DeliverFromHost(
+                HostMessage{from_parent, to, ARGO_MSG_TYPE_PATH, parts}),
+            n + 5);
+  const uint8_t stray[] = {1, 2, 3};
+  const MessagePart bad[] = {{stray, sizeof(stray)}};
+  EXPECT_EQ(
+      hv.DeliverFromHost(HostMessage{from_parent, to, ARGO_MSG_TYPE_PATH, bad}),
+      3);
+}
+
+TEST_F(CliTest, ListenPrintsThePathOfAMessageFromAnotherLevel) {
+  auto listen = Start(kA, {"listen", "--port", "20", "--count", "3"});
+  DeliverPathAndMalformed(world_.hv());
+  // Listening goes on after the malformed one.
+  ASSERT_EQ(Run(kB, {"send", "--port", "5", "--to", "1:20", "after"}).exit_code,
+            0);
+  EXPECT_EQ(listen->Wait(), 0) << listen->err();
+  EXPECT_EQ(listen->out(),
+            "from parent:7 path dom3:100/dom5:20 type 9 len 5: hello\n"
+            "from parent:7 malformed path block type 1213481296 len 3 hex: "
+            "010203\n"
+            "from 2:5 type 0 len 5: after\n");
+}
+
+TEST_F(CliTest, ListenJsonCarriesThePath) {
+  auto listen = Start(kA, {"listen", "--port", "20", "--json", "--count", "2"});
+  DeliverPathAndMalformed(world_.hv());
+  EXPECT_EQ(listen->Wait(), 0) << listen->err();
+  EXPECT_EQ(listen->out(),
+            R"({"src_domain":32761,"src_port":7,"type":9,)"
+            R"("path":[{"domid":3,"port":100},{"domid":5,"port":20}],)"
+            R"("dst_port":7,"len":5,"text":"hello"})"
+            "\n"
+            R"({"src_domain":32761,"src_port":7,"type":1213481296,)"
+            R"("malformed_path":true,"len":3,"hex":"010203"})"
+            "\n");
+}
+
 TEST_F(CliTest, ImplicitSendFollowsTheCable) {
   auto listen = Start(kB, {"listen", "--port", "10", "--count", "1"});
   RunResult sent = Run(kA, {"send", "--port", "7", "cabled"});
@@ -250,6 +306,14 @@ TEST_F(CliTest, HelpExitsZero) {
       {::argo::testing::RunfilePath("guest/cli/argo-guest"), "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(r.out, "ARGO_GUEST_TOKEN"));
+  RunResult listen = ::argo::testing::RunProcess(
+      {::argo::testing::RunfilePath("guest/cli/argo-guest"), "listen",
+       "--help"});
+  EXPECT_EQ(listen.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(
+      listen.out, "from parent:7 path dom3:100/dom5:20 type 9 len 5: hello"))
+      << listen.out;
+  EXPECT_TRUE(absl::StrContains(listen.out, "malformed path block"));
   RunResult ping = ::argo::testing::RunProcess(
       {::argo::testing::RunfilePath("guest/cli/argo-guest"), "ping", "--help"});
   EXPECT_EQ(ping.exit_code, 0);
