@@ -21,6 +21,7 @@
 #include "argo_core/public/argo_nesting.h"
 #include "demo/scene_output.h"
 #include "guest/guest.h"
+#include "guest/received_path.h"
 #include "nesting/stack.h"
 
 namespace argo::demo {
@@ -81,19 +82,23 @@ std::string Name(const xen_argo_addr_t& a) {
                       ":", a.aport);
 }
 
-// "dom10:8 / dom20:7 / dom1:100": the header source, then the path.
+// "dom10:8 / dom20:7 / dom1:100": the header source, then the path; the
+// original payload in *payload.
 std::string RelativeName(const ReceivedMessage& m, std::string* payload) {
   std::string name = Name(m.source);
-  NamePath path;
-  const int bytes = ParseNamePath(absl::MakeConstSpan(m.payload), &path);
-  if (m.message_type != ARGO_MSG_TYPE_PATH || bytes < 0) {
-    payload->assign(m.payload.begin(), m.payload.end());
-    return name;
+  absl::StatusOr<absl::optional<guest::ReceivedPath>> read =
+      guest::ParseReceivedPath(m);
+  absl::Span<const uint8_t> bytes = absl::MakeConstSpan(m.payload);
+  if (read.ok() && read->has_value()) {
+    const NamePath& path = (*read)->path;
+    for (int i = 0; i < path.depth; ++i) {
+      absl::StrAppend(&name, " / ", Name(path.hops[i]));
+    }
+    bytes = (*read)->payload;
+  } else if (!read.ok()) {
+    absl::StrAppend(&name, " (malformed path block)");
   }
-  for (int i = 0; i < path.depth; ++i) {
-    absl::StrAppend(&name, " / ", Name(path.hops[i]));
-  }
-  payload->assign(m.payload.begin() + bytes, m.payload.end());
+  payload->assign(bytes.begin(), bytes.end());
   return name;
 }
 

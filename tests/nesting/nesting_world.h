@@ -14,6 +14,7 @@
 #include "argo_core/public/argo_nesting.h"
 #include "gtest/gtest.h"
 #include "guest/guest.h"
+#include "guest/received_path.h"
 #include "nesting/stack.h"
 
 namespace argo::testing {
@@ -27,17 +28,19 @@ struct PathMessage {
 };
 
 inline absl::optional<PathMessage> Parse(const ReceivedMessage& m) {
+  absl::StatusOr<absl::optional<guest::ReceivedPath>> read =
+      guest::ParseReceivedPath(m);
+  if (!read.ok()) return absl::nullopt;
   PathMessage out;
   out.source = m.source;
   out.message_type = m.message_type;
-  size_t skip = 0;
-  if (m.message_type == ARGO_MSG_TYPE_PATH) {
-    const int bytes = ParseNamePath(absl::MakeConstSpan(m.payload), &out.path);
-    if (bytes < 0) return absl::nullopt;
+  absl::Span<const uint8_t> payload = absl::MakeConstSpan(m.payload);
+  if (read->has_value()) {
+    out.path = (*read)->path;
     out.message_type = out.path.message_type;
-    skip = static_cast<size_t>(bytes);
+    payload = (*read)->payload;
   }
-  out.payload.assign(m.payload.begin() + skip, m.payload.end());
+  out.payload.assign(payload.begin(), payload.end());
   return out;
 }
 
