@@ -37,20 +37,30 @@ Level::~Level() {
 }
 
 absl::Status Level::CreateDomain(domid_t domid, const DomainConfig& config,
-                                 absl::string_view label) {
-  if (!label.empty()) {
-    if (policy_ == nullptr) {
-      return absl::FailedPreconditionError(
-          "this level has no access control: domains carry no label");
-    }
+                                 absl::string_view label,
+                                 uint8_t capabilities) {
+  if (!label.empty() && policy_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this level has no access control: domains carry no label");
+  }
+  const bool attributes =
+      policy_ != nullptr && (!label.empty() || capabilities != 0);
+  if (attributes) {
     if (hv_->DomainExists(domid)) {
       return absl::AlreadyExistsError(
           absl::StrCat("domain ", domid, " exists"));
     }
-    if (absl::Status s = policy_->Relabel(domid, label); !s.ok()) return s;
+    if (!label.empty()) {
+      if (absl::Status s = policy_->Relabel(domid, label); !s.ok()) return s;
+    }
+    if (absl::Status s = policy_->SetCapabilities(domid, capabilities);
+        !s.ok()) {
+      policy_->Forget(domid);
+      return s;
+    }
   }
   absl::Status created = hv_->CreateDomain(domid, config);
-  if (!created.ok() && !label.empty()) policy_->Forget(domid);
+  if (!created.ok() && attributes) policy_->Forget(domid);
   return created;
 }
 

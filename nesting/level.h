@@ -67,11 +67,14 @@ class Level {
   // Null when the level was built without access control.
   policy::PolicyEngine* policy() { return policy_.get(); }
 
-  // Labels (if `label` is not empty) and creates a domain. The label goes
-  // first because the hypervisor checks ENABLE at creation; on any error
-  // nothing is left labelled or created.
+  // Labels (if `label` is not empty), gives capabilities
+  // (policy/capabilities.h; only ever at creation) and creates a domain.
+  // Label and capabilities go first because the hypervisor checks ENABLE
+  // at creation; on any error nothing is left labelled or created. A level
+  // without access control has no use for capabilities and ignores them.
   absl::Status CreateDomain(domid_t domid, const DomainConfig& config,
-                            absl::string_view label = {});
+                            absl::string_view label = {},
+                            uint8_t capabilities = 0);
   // A guest crashed (DESIGN §8): its Argo state is reset; the domain, its
   // memory, label and cables remain, ready for a new guest.
   absl::Status CrashDomain(domid_t domid);

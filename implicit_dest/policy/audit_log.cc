@@ -17,7 +17,7 @@ std::string DomainName(domid_t d) {
 std::string Denial::Describe() const {
   return absl::StrCat(DomainName(source), " (", source_type, ") -> ",
                       DomainName(target), " (", target_type, "): ", permission,
-                      " denied (", hook, ")");
+                      silo ? " denied by SILO mode (" : " denied (", hook, ")");
 }
 
 void AuditLog::Record(Denial denial) {
@@ -26,7 +26,7 @@ void AuditLog::Record(Denial denial) {
     MutexLock l(&mu_);
     denial.sequence = ++total_;
     denial.when = absl::Now();
-    ++by_permission_[denial.permission];
+    ++by_permission_[denial.silo ? "SILO" : denial.permission];
     if (recent_.size() == kCapacity) recent_.pop_front();
     recent_.push_back(denial);
     listener = listener_;

@@ -27,6 +27,12 @@ struct Denial {
   domid_t target = 0;  // DOMID_XEN when the target is the hypervisor
   std::string target_type;
   std::string permission;  // "SEND_EXPLICIT"
+  // Refused by SILO mode (neither domain has a capability), whatever the
+  // allow rules grant; `permission` is what was asked for.
+  bool silo = false;
+  // A second permission the operation needed and also lacked
+  // ("SEND_EXPLICIT" for an explicit send missing SEND too), or "".
+  std::string also_needed;
 
   // "dom3 (client_t) -> dom1 (storage_t): SEND_EXPLICIT denied (sendv/notify)"
   std::string Describe() const;

@@ -40,6 +40,19 @@ absl::optional<uint16_t> CompiledPolicy::TypeIndex(
   return it->second;
 }
 
+absl::optional<CompiledPolicy::RuleRef> CompiledPolicy::GrantingRule(
+    uint16_t s, uint16_t t, Permission p) const {
+  for (int i = 0; i < proto_.allow_size(); ++i) {
+    const v1::Allow& rule = proto_.allow(i);
+    if (rule.source() != kAny && rule.source() != names_[s]) continue;
+    if (rule.target() != kAny && rule.target() != names_[t]) continue;
+    for (int granted : rule.permissions()) {
+      if (granted == p) return RuleRef{i, rule_origins_[i]};
+    }
+  }
+  return absl::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     absl::string_view text, absl::string_view name) {
   std::unique_ptr<CompiledPolicy> policy(new CompiledPolicy());
@@ -136,7 +149,13 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(
     for (uint16_t s : sources) {
       for (uint16_t t : targets) policy->av_[s * policy->stride_ + t] |= vector;
     }
+    const auto place = tree.GetLocation(allow_field, i);
+    policy->rule_origins_.push_back(
+        !rule.origin().empty()
+            ? rule.origin()
+            : absl::StrCat(name, ":", OpeningLine(text, place.line, "allow")));
   }
+  policy->silo_ = proto.silo();
 
   policy->labels_.reset(new std::atomic<uint16_t>[kLabelSlots]);
   for (uint32_t d = 0; d < kLabelSlots; ++d) {

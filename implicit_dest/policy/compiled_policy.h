@@ -46,6 +46,17 @@ class CompiledPolicy {
   const v1::Policy& proto() const { return proto_; }
   const std::string& text() const { return text_; }
   bool mac_permissive() const { return proto_.mac_permissive(); }
+  bool silo() const { return silo_; }
+
+  // The first allow rule granting `p` from type `s` to type `t`, if any:
+  // its index in proto().allow() and where it came from (its origin, or
+  // "<name>:<line>").
+  struct RuleRef {
+    int index;
+    std::string origin;
+  };
+  absl::optional<RuleRef> GrantingRule(uint16_t s, uint16_t t,
+                                       Permission p) const;
 
   // Type indices; the hypervisor ("xen") is a target-only index.
   absl::optional<uint16_t> TypeIndex(absl::string_view name) const;
@@ -82,11 +93,13 @@ class CompiledPolicy {
 
   v1::Policy proto_;
   std::string text_;
+  std::vector<std::string> rule_origins_;  // per allow rule
   std::vector<std::string> names_;  // types, then "xen"
   absl::flat_hash_map<std::string, uint16_t> index_;
   uint16_t xen_index_ = 0;
   uint16_t default_index_ = 0;
   uint32_t stride_ = 0;
+  bool silo_ = false;  // proto_.silo(), beside what the check path reads
   std::vector<uint8_t> av_;
   std::unique_ptr<std::atomic<uint16_t>[]> labels_;
 };

@@ -54,6 +54,12 @@ class PolicyEngine final : public AccessControl {
   // Resets `d` to the default type (its domain is gone).
   void Forget(domid_t d) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Capabilities (capabilities.h) of domain `d`, given when it is
+  // created (before its first hypercall) and cleared when it is gone.
+  // InvalidArgument for a reserved domid or unknown bits.
+  absl::Status SetCapabilities(domid_t d, uint8_t caps);
+  uint8_t Capabilities(domid_t d) const;
+
   std::string Label(domid_t d) const;
   // The current policy's text and its generation (1 for the first policy,
   // +1 per successful Load).
@@ -64,6 +70,23 @@ class PolicyEngine final : public AccessControl {
     return generation_.load(std::memory_order_acquire);
   }
   bool mac_permissive() const;
+  bool silo() const;
+
+  // The access vector cache's user-space tool (`argoctl policy check`): is
+  // `p` allowed, and what decided it ("rule at strict.textproto:25",
+  // "SILO mode: ...", "no allow rule grants ..."). By types (SILO is about
+  // domains and is not consulted), or by domains (labels, capabilities and
+  // SILO, exactly as the hooks decide). InvalidArgument for an unknown
+  // type, or a reserved source domid.
+  struct Verdict {
+    bool allowed = false;
+    std::string decided_by;
+  };
+  absl::StatusOr<Verdict> CheckTypes(absl::string_view source_type,
+                                     absl::string_view target_type,
+                                     Permission p) const;
+  absl::StatusOr<Verdict> CheckDomains(domid_t source, domid_t target,
+                                       Permission p) const;
 
   // A decision without auditing (for `explain`); target DOMID_XEN means the
   // hypervisor.
@@ -86,9 +109,18 @@ class PolicyEngine final : public AccessControl {
   explicit PolicyEngine(std::unique_ptr<CompiledPolicy> initial);
 
   // 0 if `source` has `p` (and `also`, unless UNSPECIFIED) on `target`,
-  // else audits the missing one and returns -EACCES.
+  // else audits the missing one and returns -EACCES. `pair` says the
+  // check is between two domains (send, single-source ring): SILO applies.
   int Check(domid_t source, domid_t target, Permission p, const char* hook,
-            Permission also = v1::PERMISSION_UNSPECIFIED);
+            Permission also = v1::PERMISSION_UNSPECIFIED, bool pair = false);
+  // SILO: two different domains, neither with a capability.
+  bool SiloRefuses(domid_t a, domid_t b) const {
+    return a != b && (caps_[a].load(std::memory_order_relaxed) |
+                      caps_[b].load(std::memory_order_relaxed)) == 0;
+  }
+  // The verdict for type indices `s`, `t` (no SILO) in `policy`.
+  static Verdict RuleVerdict(const CompiledPolicy& policy, uint16_t s,
+                             uint16_t t, Permission p);
 
   mutable Mutex mu_;
   GracePeriod* grace_period_ ABSL_GUARDED_BY(mu_) = nullptr;
@@ -96,6 +128,8 @@ class PolicyEngine final : public AccessControl {
   absl::flat_hash_map<domid_t, std::string> labels_ ABSL_GUARDED_BY(mu_);
   std::atomic<const CompiledPolicy*> current_;  // owned
   std::atomic<uint64_t> generation_{1};
+  // Per domid (CompiledPolicy::kLabelSlots); they outlive policy loads.
+  std::unique_ptr<std::atomic<uint8_t>[]> caps_;
   AuditLog audit_;
 };
 

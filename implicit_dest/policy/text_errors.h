@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "google/protobuf/descriptor.h"
@@ -91,6 +93,21 @@ class Locator {
   const ParseInfoTree* tree_;
   ParseLocation fallback_;
 };
+
+// The 1-based line where the message field `field` opens ("allow {"),
+// given the 0-based line the parser recorded for it (the first token of
+// its value, which may be on a later line). Searches back for the field's
+// name; falls back to the recorded line.
+inline int OpeningLine(absl::string_view text, int recorded,
+                       absl::string_view field) {
+  if (recorded < 0) return 0;
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  for (int i = std::min<int>(recorded, static_cast<int>(lines.size()) - 1);
+       i >= 0; --i) {
+    if (absl::StrContains(lines[i], field)) return i + 1;
+  }
+  return recorded + 1;
+}
 
 }  // namespace argo::policy
 

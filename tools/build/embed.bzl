@@ -19,7 +19,9 @@ def embedded_text(name, src, function, namespace):
                " echo '  static const char kText[] = R\"argo_text(';" +
                " cat $(location {src});" +
                " echo ')argo_text\";';" +
-               " echo '  return kText;';" +
+               # The raw string opens with the newline echo ended its line
+               # with: skip it, so line numbers match the file's.
+               " echo '  return absl::string_view(kText + 1);';" +
                " echo '}}';" +
                " echo '}}  // namespace {ns}') > $@").format(
             ns = namespace,
