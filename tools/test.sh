@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
-FUZZERS=(hypercall policy config frame capture path)
+FUZZERS=(hypercall policy config frame capture path launch_log)
 LOG_DIR="$(mktemp -d)"
 passed=0
 failed=0
