@@ -97,7 +97,7 @@ struct Flags {
   std::string parent;  // "": no --parent
   std::string parent_domain;
   std::string parent_token;
-  uint32_t cpus = 0;   // 0: not given (the default, 2)
+  uint32_t cpus = 0;  // 0: not given (the default, 2)
 };
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -179,7 +179,9 @@ Flags ParseFlags(int argc, char** argv) {
       const char* env = getenv("ARGO_PARENT_TOKEN");
       if (env != nullptr) flags.parent_token = env;
     }
-    if (flags.parent_domain.empty()) UsageError("--parent needs --parent-domain");
+    if (flags.parent_domain.empty()) {
+      UsageError("--parent needs --parent-domain");
+    }
     if (flags.parent_token.empty()) {
       UsageError("--parent needs --parent-token (or $ARGO_PARENT_TOKEN)");
     }

@@ -219,8 +219,8 @@ absl::StatusOr<absl::optional<ParentSpec>> ParentFromConfig(
   std::string field;
   if (absl::Status s = Platform::CheckParentSpec(spec, &field); !s.ok()) {
     const Locator at(name, &tree);
-    const Locator p_at = at.Nested(
-        Config::descriptor()->FindFieldByName("parent"), -1);
+    const Locator p_at =
+        at.Nested(Config::descriptor()->FindFieldByName("parent"), -1);
     return p_at.Error(config::v1::Parent::descriptor(), field, -1,
                       absl::StrCat("parent.", s.message()));
   }

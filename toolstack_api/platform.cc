@@ -484,18 +484,16 @@ absl::StatusOr<transport::AttachGrant> Platform::Attach(
   DomainRecord record = RecordLocked(*id);
   PublishDomain(
       v1::Event::GUEST_ATTACHED, record,
-      absl::StrCat(request.level_cpus != 0 ? "child level" : "guest", " pid ",
-                   pid, " attached to domain ", record.name, " (id ", *id,
-                   ", ",
-                   request.mode == transport::Mode::kLowLatency
-                       ? "low-latency"
-                       : "blocking",
-                   ", ", request.vcpus, " vcpu", request.vcpus == 1 ? "" : "s",
-                   request.level_cpus != 0
-                       ? absl::StrCat(", ", request.level_cpus,
-                                      " receive buffers")
-                       : std::string(),
-                   ")"));
+      absl::StrCat(
+          request.level_cpus != 0 ? "child level" : "guest", " pid ", pid,
+          " attached to domain ", record.name, " (id ", *id, ", ",
+          request.mode == transport::Mode::kLowLatency ? "low-latency"
+                                                       : "blocking",
+          ", ", request.vcpus, " vcpu", request.vcpus == 1 ? "" : "s",
+          request.level_cpus != 0
+              ? absl::StrCat(", ", request.level_cpus, " receive buffers")
+              : std::string(),
+          ")"));
   return transport::AttachGrant{*id, std::move(memory)};
 }
 
@@ -558,7 +556,9 @@ absl::Status Platform::CheckParentSpec(const ParentSpec& spec,
   };
   // sockaddr_un's sun_path holds 108 bytes with the terminator.
   constexpr size_t kMaxSocketPath = 107;
-  if (spec.socket.empty()) return bad("socket", "the parent's attach socket is needed");
+  if (spec.socket.empty()) {
+    return bad("socket", "the parent's attach socket is needed");
+  }
   if (spec.socket.size() > kMaxSocketPath) {
     return bad("socket", absl::StrCat("longer than ", kMaxSocketPath,
                                       " bytes (a unix socket path)"));
@@ -582,8 +582,8 @@ absl::Status Platform::CheckParentSpec(const ParentSpec& spec,
                "NAME at the parent issues one)");
   }
   if (spec.cpus == 0 || spec.cpus > ARGO_LEVEL_MAX_CPUS) {
-    return bad("cpus", absl::StrCat(spec.cpus, ", expected 1..",
-                                    ARGO_LEVEL_MAX_CPUS));
+    return bad("cpus",
+               absl::StrCat(spec.cpus, ", expected 1..", ARGO_LEVEL_MAX_CPUS));
   }
   return absl::OkStatus();
 }
@@ -615,14 +615,15 @@ absl::Status Platform::AttachToParent(const ParentSpec& spec) {
   guest_options.send_buffer_bytes = 64 * 1024 + ARGO_PATH_MAX_BYTES;
   absl::StatusOr<std::unique_ptr<guest::Guest>> parent =
       guest::Guest::Attach(attach, guest_options);
-  absl::StatusOr<std::unique_ptr<nesting::ParentLink>> link =
-      parent.ok() ? nesting::ParentLink::Start(
-                        level_.get(), *std::move(parent),
-                        nesting::ParentLinkOptions{.cpus = spec.cpus,
-                                                   .buffer_bytes =
-                                                       spec.buffer_bytes})
-                  : absl::StatusOr<std::unique_ptr<nesting::ParentLink>>(
-                        parent.status());
+  absl::StatusOr<std::unique_ptr<nesting::ParentLink>> link;
+  if (!parent.ok()) {
+    link = parent.status();
+  } else {
+    link = nesting::ParentLink::Start(
+        level_.get(), *std::move(parent),
+        nesting::ParentLinkOptions{.cpus = spec.cpus,
+                                   .buffer_bytes = spec.buffer_bytes});
+  }
   MutexLock l(&parent_mu_);
   parent_attaching_ = false;
   if (!link.ok()) {

@@ -287,8 +287,7 @@ class Platform final : public transport::AttachAuthority,
   mutable Mutex parent_mu_;
   bool parent_attaching_ ABSL_GUARDED_BY(parent_mu_) = false;
   ParentSpec parent_spec_ ABSL_GUARDED_BY(parent_mu_);
-  std::unique_ptr<nesting::ParentLink> parent_link_
-      ABSL_GUARDED_BY(parent_mu_);
+  std::unique_ptr<nesting::ParentLink> parent_link_ ABSL_GUARDED_BY(parent_mu_);
 };
 
 }  // namespace argo::toolstack

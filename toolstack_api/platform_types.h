@@ -49,10 +49,10 @@ struct ParentSpec {
 // This level's link to its parent, as the toolstack reports it.
 struct ParentLinkRecord {
   std::string socket;
-  std::string domain;         // as given in ParentSpec
-  domid_t domid_in_parent;    // the domain's id there
+  std::string domain;       // as given in ParentSpec
+  domid_t domid_in_parent;  // the domain's id there
   uint32_t cpus;
-  bool lost;                  // the parent went away (ECONNREFUSED upward)
+  bool lost;  // the parent went away (ECONNREFUSED upward)
   nesting::ParentLink::Stats stats;
 };
 

@@ -265,11 +265,12 @@ TEST_F(BootConfigTest, TheParentBlockIsReadWithDefaultsAndCheckedWithItsPlace) {
 
   // argoctl apply: refused whole, nothing changed.
   ExpectRejected(text, absl::StatusCode::kInvalidArgument,
-                 {"boot.textproto:2:", "parent: a running level's parent "
-                                       "cannot change"});
+                 {"boot.textproto:2:",
+                  "parent: a running level's parent "
+                  "cannot change"});
   // argo-hv --config: the rest applies (the daemon attached first).
-  auto applied = ApplyConfig(*platform_, text, "l1.textproto", "",
-                             ConfigOrigin::kStart);
+  auto applied =
+      ApplyConfig(*platform_, text, "l1.textproto", "", ConfigOrigin::kStart);
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(applied->created.size(), 1u);
   EXPECT_EQ(applied->installed.size(), 2u) << "g:100 <-> parent:7";

@@ -102,8 +102,8 @@ class NestingE2eTest : public ::testing::Test {
   std::string L1Log() const { return dir_ + "/l1.log"; }
 
   RunResult Ctl(const std::string& socket, std::vector<std::string> args) {
-    std::vector<std::string> argv = {argoctl_, "--socket", socket,
-                                     "--timeout", "10"};
+    std::vector<std::string> argv = {argoctl_, "--socket", socket, "--timeout",
+                                     "10"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv);
   }
@@ -122,18 +122,26 @@ class NestingE2eTest : public ::testing::Test {
                                  const std::string& domain,
                                  const std::string& token,
                                  std::vector<std::string> command) {
-    std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "KILL", "30",
-                                     argo_guest_, "--socket", attach,
-                                     "--domain", domain, "--token", token,
-                                     "--timeout", "5"};
+    std::vector<std::string> argv = {"/usr/bin/timeout",
+                                     "-s",
+                                     "KILL",
+                                     "30",
+                                     argo_guest_,
+                                     "--socket",
+                                     attach,
+                                     "--domain",
+                                     domain,
+                                     "--token",
+                                     token,
+                                     "--timeout",
+                                     "5"};
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
   }
   // A listener left running, its stdout in `out`.
   Daemon* Listener(const std::string& attach, const std::string& domain,
                    const std::string& token, const std::string& port,
-                   const std::string& out,
-                   std::vector<std::string> more = {}) {
+                   const std::string& out, std::vector<std::string> more = {}) {
     std::vector<std::string> argv = {"/bin/sh", "-c",
                                      "exec \"$0\" \"$@\" > " + out};
     std::vector<std::string> command = {"listen", "--port", port};
@@ -145,13 +153,11 @@ class NestingE2eTest : public ::testing::Test {
     return guests_.back().get();
   }
   bool Running(const std::string& socket, const std::string& domain) {
-    return absl::StrContains(Ok(socket, {"domain", "show", domain}),
-                             "running");
+    return absl::StrContains(Ok(socket, {"domain", "show", domain}), "running");
   }
   bool WaitForText(const std::string& path, const std::string& text) {
-    return Eventually([&] {
-      return absl::StrContains(testing::ReadFile(path), text);
-    });
+    return Eventually(
+        [&] { return absl::StrContains(testing::ReadFile(path), text); });
   }
 
   std::string dir_, l0_, l0_attach_, l1_, l1_attach_;
@@ -170,17 +176,17 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   Ok(l0_, {"connect", "l1:7", "storage:50"});
 
   // A wrong token or no parent at all: L1 does not start (exit 3).
-  RunResult wrong = RunProcess(
-      {"/usr/bin/timeout", "-s", "KILL", "20", argo_hv_, "--socket", l1_,
-       "--parent", l0_attach_, "--parent-domain", "l1", "--parent-token",
-       "00ff00ff"});
+  RunResult wrong =
+      RunProcess({"/usr/bin/timeout", "-s", "KILL", "20", argo_hv_, "--socket",
+                  l1_, "--parent", l0_attach_, "--parent-domain", "l1",
+                  "--parent-token", "00ff00ff"});
   EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
   EXPECT_TRUE(absl::StrContains(wrong.err, "not the attach token of domain l1"))
       << wrong.err;
-  RunResult nowhere = RunProcess(
-      {"/usr/bin/timeout", "-s", "KILL", "20", argo_hv_, "--socket", l1_,
-       "--parent", dir_ + "/nowhere.sock", "--parent-domain", "l1",
-       "--parent-token", l1_token});
+  RunResult nowhere =
+      RunProcess({"/usr/bin/timeout", "-s", "KILL", "20", argo_hv_, "--socket",
+                  l1_, "--parent", dir_ + "/nowhere.sock", "--parent-domain",
+                  "l1", "--parent-token", l1_token});
   EXPECT_EQ(nowhere.exit_code, 3) << nowhere.err;
   EXPECT_TRUE(absl::StrContains(
       nowhere.err, absl::StrCat("argo-hv: parent ", dir_, "/nowhere.sock")))
@@ -231,10 +237,11 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   RunResult up = RunProcess(Guest(l1_attach_, "guest", guest_token,
                                   {"send", "--port", "100", "up the stack"}));
   ASSERT_EQ(up.exit_code, 0) << up.err;
-  ASSERT_TRUE(WaitForText(up_out, Hex("up the stack"))) << testing::ReadFile(up_out);
-  EXPECT_TRUE(absl::StrContains(
-      testing::ReadFile(up_out),
-      absl::StrCat("from ", l1_id, ":7 type ", kPathType)))
+  ASSERT_TRUE(WaitForText(up_out, Hex("up the stack")))
+      << testing::ReadFile(up_out);
+  EXPECT_TRUE(
+      absl::StrContains(testing::ReadFile(up_out),
+                        absl::StrCat("from ", l1_id, ":7 type ", kPathType)))
       << testing::ReadFile(up_out);
   ASSERT_TRUE(Eventually([&] { return !Running(l0_, "storage"); }));
 
@@ -271,8 +278,8 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   // SIGKILL L1 while a stream from storage flows down to its guest: l1
   // crashes at L0, and the sender gets ECONNREFUSED (exit 1), not a hang.
   const std::string stream_out = dir_ + "/stream.out";
-  std::vector<std::string> stream_argv = {"/bin/sh", "-c",
-                                          "exec \"$0\" \"$@\" 2> " + stream_out};
+  std::vector<std::string> stream_argv = {
+      "/bin/sh", "-c", "exec \"$0\" \"$@\" 2> " + stream_out};
   for (const std::string& a :
        Guest(l0_attach_, "storage", storage_token,
              {"send", "--port", "50", "--count", "100000000", "tick"})) {
@@ -289,8 +296,8 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   ASSERT_EQ(l0_json.child_levels_size(), 1);
   EXPECT_EQ(l0_json.child_levels(0).state(), v1::Domain::CREATED);
   EXPECT_TRUE(absl::StrContains(Ok(l0_, {"topology"}), "not attached"));
-  RunResult refused = RunProcess(Guest(
-      l0_attach_, "storage", storage_token, {"send", "--port", "50", "x"}));
+  RunResult refused = RunProcess(Guest(l0_attach_, "storage", storage_token,
+                                       {"send", "--port", "50", "x"}));
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_TRUE(absl::StrContains(refused.err, "ECONNREFUSED")) << refused.err;
 
@@ -313,8 +320,7 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   Listener(l0_attach_, "storage", storage_token, "50", again_out,
            {"--count", "1"});
   ASSERT_TRUE(Eventually([&] { return Running(l0_, "storage"); }));
-  RunResult again = RunProcess(Guest(l1_attach_, "guest",
-                                     Token(l1_, "guest"),
+  RunResult again = RunProcess(Guest(l1_attach_, "guest", Token(l1_, "guest"),
                                      {"send", "--port", "100", "once more"}));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_TRUE(WaitForText(again_out, Hex("once more")))
@@ -327,10 +333,10 @@ TEST_F(NestingE2eTest, AChildLevelOutlivesItsParent) {
   level0_ = StartLevel(l0_, L0Log(), {});
   auto l1_created = FromJson<v1::CreateDomainResponse>(
       Ok(l0_, {"--json", "domain", "create", "l1"}));
-  level1_ = StartLevel(l1_, L1Log(),
-                       {"--parent", l0_attach_, "--parent-domain", "l1",
-                        "--parent-token", l1_created.attach_token(), "--cpus",
-                        "1"});
+  level1_ =
+      StartLevel(l1_, L1Log(),
+                 {"--parent", l0_attach_, "--parent-domain", "l1",
+                  "--parent-token", l1_created.attach_token(), "--cpus", "1"});
   Ok(l1_, {"domain", "create", "guest"});
   Ok(l1_, {"domain", "create", "peer"});
   Ok(l1_, {"connect", "guest:100", "parent:7"});
@@ -343,8 +349,8 @@ TEST_F(NestingE2eTest, AChildLevelOutlivesItsParent) {
                                 "1 cpu, lost (sends up get ECONNREFUSED)"))
       << Ok(l1_, {"topology"});
   const std::string guest_token = Token(l1_, "guest");
-  RunResult up = RunProcess(Guest(l1_attach_, "guest", guest_token,
-                                  {"send", "--port", "100", "up"}));
+  RunResult up = RunProcess(
+      Guest(l1_attach_, "guest", guest_token, {"send", "--port", "100", "up"}));
   EXPECT_EQ(up.exit_code, 1) << up.err;
   EXPECT_TRUE(absl::StrContains(up.err, "ECONNREFUSED")) << up.err;
 

@@ -441,8 +441,8 @@ TEST_F(PlatformTest, AnAttachAsALevelMarksAChildLevelWhileItsProcessRuns) {
   transport::AttachRequest as_level = Hello(id, l1->second);
   as_level.level_cpus = 2;
   ASSERT_TRUE(platform_->Attach(as_level, kPid).ok());
-  ASSERT_TRUE(platform_->Attach(Hello(web->first.id, web->second), kPid + 1)
-                  .ok());
+  ASSERT_TRUE(
+      platform_->Attach(Hello(web->first.id, web->second), kPid + 1).ok());
   EXPECT_EQ(hv.ChildLevelCpus(id), 2u);
   EXPECT_EQ(hv.ChildLevelCpus(web->first.id), 0u) << "a plain guest";
   std::vector<ChildLevelRecord> children = platform_->ChildLevels();
