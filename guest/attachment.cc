@@ -17,6 +17,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "argo_core/public/argo_nesting.h"
 #include "argo_core/public/xen_errno.h"
 #include "transport/fd_passing.h"
 
@@ -219,6 +220,12 @@ absl::StatusOr<transport::Hello> MakeHello(const AttachOptions& options) {
                      transport::kMaxVcpus, " in low-latency mode)"));
   }
   hello.vcpus = static_cast<uint8_t>(options.vcpus);
+  if (options.level_cpus > ARGO_LEVEL_MAX_CPUS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("level_cpus: ", options.level_cpus, " (0 for a guest, 1..",
+                     ARGO_LEVEL_MAX_CPUS, " for a child level)"));
+  }
+  hello.level_cpus = static_cast<uint8_t>(options.level_cpus);
   uint32_t id = 0;
   if (absl::SimpleAtoi(options.domain, &id)) {
     hello.domid = id;

@@ -28,6 +28,11 @@ struct AttachOptions {
   // Low-latency: how long a hypercall spins for its answer before it
   // sleeps; adapts between 1 us and this.
   absl::Duration max_spin = absl::Microseconds(50);
+  // 0: a plain guest. 1..ARGO_LEVEL_MAX_CPUS: this process is a child
+  // hypervisor level (argo-hv --parent) with that many receive buffers;
+  // the daemon marks the domain a child level for as long as it stays
+  // attached (nesting::ParentLink then registers the buffers).
+  uint32_t level_cpus = 0;
 };
 
 class Attachment {
@@ -37,7 +42,7 @@ class Attachment {
   //   PermissionDenied    the token is wrong (or stale: reissued)
   //   AlreadyExists       another process is attached to the domain
   //   Unavailable         no daemon at the socket, or it is busy/stopping
-  //   InvalidArgument     a bad domain, token or vcpu count
+  //   InvalidArgument     a bad domain, token, vcpu or level CPU count
   static absl::StatusOr<std::unique_ptr<Attachment>> Attach(
       const AttachOptions& options);
   ~Attachment();  // detaches: the daemon crash-resets the domain

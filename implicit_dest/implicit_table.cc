@@ -268,7 +268,9 @@ absl::Status ImplicitTable::Connect(Endpoint from, Endpoint to,
         "a cable cannot lead from ", EndpointName(from), " back to itself"));
   }
   if (from.domid == ARGO_DOMID_PARENT && to.domid == ARGO_DOMID_PARENT) {
-    return absl::InvalidArgumentError("a cable cannot join parent to parent");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a cable cannot join ", EndpointName(from), " to ", EndpointName(to),
+        ": both ends are the parent's; cable its ports in the parent"));
   }
   struct Source {
     Endpoint end;

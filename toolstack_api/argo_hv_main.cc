@@ -5,7 +5,9 @@
 //
 //   argo-hv [--socket PATH] [--attach-socket PATH] [--config FILE]
 //           [--policy FILE] [--allow-uid UID]... [--tcp 127.0.0.1:PORT]
+//           [--parent SOCKET --parent-domain NAME --parent-token T [--cpus N]]
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/optional.h"
+#include "argo_core/public/argo_nesting.h"
 #include "google/protobuf/stubs/common.h"
 #include "grpcpp/grpcpp.h"
 #include "implicit_dest/policy/policy_engine.h"
@@ -62,10 +66,24 @@ constexpr char kUsage[] =
     "  --max-memory-mib M at most M MiB of guest memory in all (default 4096)\n"
     "  --tcp ADDR:PORT    also serve loopback TCP (127.0.0.1, localhost, [::1]);\n"
     "                     TCP has no peer check: use only on a single-user host\n"
+    "  --parent SOCKET    run as a child level (nesting): attach to the parent\n"
+    "                     argo-hv's attach socket as domain --parent-domain;\n"
+    "                     sends cabled to parent:q go up, the parent's\n"
+    "                     messages come down to the cables parent:r. Or the\n"
+    "                     configuration's parent block (not both)\n"
+    "  --parent-domain NAME  this level's domain in the parent (name or id)\n"
+    "  --parent-token T   its attach token (argoctl domain token NAME at the\n"
+    "                     parent; default $ARGO_PARENT_TOKEN, which other\n"
+    "                     users cannot read in the process list)\n"
+    "  --cpus N           receive buffers in the parent, 1..64 (default 2)\n"
     "  --version          print the version and exit\n"
     "  --help             print this and exit\n"
     "\n"
-    "SIGINT or SIGTERM stops it cleanly (the socket is removed).\n";
+    "SIGINT or SIGTERM stops it cleanly (the socket is removed).\n"
+    "Exit status: 0 stopped by a signal; 1 the start failed; 2 usage error;\n"
+    "3 the parent is unreachable or refused the attach (nothing served). A\n"
+    "parent that goes later is logged; the level keeps serving its guests\n"
+    "(sends up get ECONNREFUSED) and re-attaches when started again.\n";
 
 struct Flags {
   std::string socket = DefaultSocketPath();
@@ -76,6 +94,10 @@ struct Flags {
   std::string tcp;
   uint32_t max_domains = 256;
   uint64_t max_memory_mib = 4096;
+  std::string parent;  // "": no --parent
+  std::string parent_domain;
+  std::string parent_token;
+  uint32_t cpus = 0;  // 0: not given (the default, 2)
 };
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -128,12 +150,47 @@ Flags ParseFlags(int argc, char** argv) {
       }
     } else if (arg == "--tcp") {
       flags.tcp = value();
+    } else if (arg == "--parent") {
+      flags.parent = value();
+    } else if (arg == "--parent-domain") {
+      flags.parent_domain = value();
+    } else if (arg == "--parent-token") {
+      flags.parent_token = value();
+    } else if (arg == "--cpus") {
+      const std::string text = value();
+      if (!absl::SimpleAtoi(text, &flags.cpus) || flags.cpus == 0 ||
+          flags.cpus > ARGO_LEVEL_MAX_CPUS) {
+        UsageError(absl::StrCat("--cpus takes 1..", ARGO_LEVEL_MAX_CPUS,
+                                ", not ", text));
+      }
     } else {
       UsageError("unknown argument " + arg);
     }
   }
+  if (flags.parent.empty()) {
+    for (const auto& [given, name] :
+         {std::pair{!flags.parent_domain.empty(), "--parent-domain"},
+          std::pair{!flags.parent_token.empty(), "--parent-token"},
+          std::pair{flags.cpus != 0, "--cpus"}}) {
+      if (given) UsageError(absl::StrCat(name, " needs --parent"));
+    }
+  } else {
+    if (flags.parent_token.empty()) {
+      const char* env = getenv("ARGO_PARENT_TOKEN");
+      if (env != nullptr) flags.parent_token = env;
+    }
+    if (flags.parent_domain.empty()) {
+      UsageError("--parent needs --parent-domain");
+    }
+    if (flags.parent_token.empty()) {
+      UsageError("--parent needs --parent-token (or $ARGO_PARENT_TOKEN)");
+    }
+  }
   return flags;
 }
+
+// The parent is unreachable or refused us: nothing was served.
+constexpr int kParentFailed = 3;
 
 [[noreturn]] void Fail(const absl::Status& status) {
   std::fprintf(stderr, "argo-hv: %s\n", std::string(status.message()).c_str());
@@ -173,14 +230,41 @@ int Main(int argc, char** argv) {
   }
   auto platform = Platform::Create(platform_options);
   if (!platform.ok()) Fail(platform.status());
+  absl::optional<ConfigFile> config;
+  absl::optional<ParentSpec> parent;
   if (!flags.config.empty()) {
     absl::StatusOr<ConfigFile> file =
         flags.config == kEmbeddedConfig
             ? ConfigFile{std::string(DefaultConfigText()), ""}
             : LoadConfigFile(flags.config);
     if (!file.ok()) Fail(file.status());
-    auto applied =
-        ApplyConfig(**platform, file->text, flags.config, file->policy_text);
+    absl::StatusOr<absl::optional<ParentSpec>> from_config =
+        ParentFromConfig(file->text, flags.config);
+    if (!from_config.ok()) Fail(from_config.status());
+    parent = *from_config;
+    config = *std::move(file);
+  }
+  if (!flags.parent.empty()) {
+    if (parent.has_value()) {
+      UsageError("the parent is given twice: --parent and the "
+                 "configuration's parent block");
+    }
+    parent = ParentSpec{.socket = flags.parent,
+                        .domain = flags.parent_domain,
+                        .token = flags.parent_token};
+    if (flags.cpus != 0) parent->cpus = flags.cpus;
+  }
+  // The parent first: a level that cannot reach it serves nothing (fail
+  // closed), and its cables to parent:q are applied after.
+  if (parent.has_value()) {
+    if (absl::Status s = (*platform)->AttachToParent(*parent); !s.ok()) {
+      std::fprintf(stderr, "argo-hv: %s\n", std::string(s.message()).c_str());
+      std::exit(kParentFailed);
+    }
+  }
+  if (config.has_value()) {
+    auto applied = ApplyConfig(**platform, config->text, flags.config,
+                               config->policy_text, ConfigOrigin::kStart);
     if (!applied.ok()) Fail(applied.status());
   }
   // The socket before the server: a second daemon stops here, untouched.
@@ -219,10 +303,11 @@ int Main(int argc, char** argv) {
                                     static_cast<unsigned>(peer.uid),
                                     static_cast<int>(peer.pid));
                      });
+  const absl::optional<ParentLinkRecord> link = (*platform)->parent_link();
   std::fprintf(stderr,
                "argo-hv: started (argo-hv %s, gRPC %s, protobuf %s) pid %d on "
                "unix:%s%s; guests attach at %s; config %s; policy %s; %zu "
-               "domains\n",
+               "domains; %s\n",
                kArgoVersion, grpc::Version().c_str(),
                google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
                    .c_str(),
@@ -236,10 +321,35 @@ int Main(int argc, char** argv) {
                flags.config.empty() ? "(none)" : flags.config.c_str(),
                flags.policy.empty() ? "(embedded default)"
                                     : flags.policy.c_str(),
-               (*platform)->ListDomains().size());
+               (*platform)->ListDomains().size(),
+               link.has_value()
+                   ? absl::StrCat("child level of ", link->socket,
+                                  " as domain ", link->domain, " (id ",
+                                  link->domid_in_parent, ", ", link->cpus,
+                                  " receive buffers)")
+                         .c_str()
+                   : "root level");
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  bool parent_lost_logged = false;
+  while (signal_number <= 0) {
+    // Wakes now and then to notice a lost parent (the link counts it; the
+    // log says it once).
+    const timespec poll = {0, 250 * 1000 * 1000};
+    signal_number = sigtimedwait(&stop_signals, nullptr, &poll);
+    if (link.has_value() && !parent_lost_logged) {
+      const absl::optional<ParentLinkRecord> now = (*platform)->parent_link();
+      if (now.has_value() && now->lost) {
+        std::fprintf(stderr,
+                     "argo-hv: lost the parent at %s (domain %s): sends "
+                     "cabled to parent:q now get ECONNREFUSED; still serving "
+                     "this level's guests; start this level again to "
+                     "re-attach\n",
+                     now->socket.c_str(), now->domain.c_str());
+        parent_lost_logged = true;
+      }
+    }
+  }
   (*listener)->Stop();
   // Guests first: detached (not crashed), then no eviction can be running.
   (*platform)->SetEvictor(nullptr);

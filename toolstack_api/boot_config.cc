@@ -187,12 +187,10 @@ absl::StatusOr<implicit_dest::Endpoint> ResolveEnd(Platform& platform,
   return platform.ResolveEndpoint(*e, text);
 }
 
-}  // namespace
-
-absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
-                                          absl::string_view text,
-                                          absl::string_view name,
-                                          absl::string_view policy_file_text) {
+// Parses a configuration's text; InvalidArgument for one that is too
+// large, blank or malformed.
+absl::Status Parse(absl::string_view text, absl::string_view name,
+                   Config* config, TextFormat::ParseInfoTree* tree) {
   if (text.size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": larger than ", kMaxConfigBytes, " bytes"));
@@ -201,14 +199,48 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": the configuration is empty; ", kEmptyConfigAdvice));
   }
+  return policy::ParseTextWithLocations(text, name, config, tree);
+}
+
+}  // namespace
+
+absl::StatusOr<absl::optional<ParentSpec>> ParentFromConfig(
+    absl::string_view text, absl::string_view name) {
   Config config;
   TextFormat::ParseInfoTree tree;
-  if (absl::Status s =
-          policy::ParseTextWithLocations(text, name, &config, &tree);
-      !s.ok()) {
-    return s;
+  if (absl::Status s = Parse(text, name, &config, &tree); !s.ok()) return s;
+  if (!config.has_parent()) return absl::nullopt;
+  const config::v1::Parent& p = config.parent();
+  ParentSpec spec;
+  spec.socket = p.socket();
+  spec.domain = p.domain();
+  spec.token = p.token();
+  if (p.cpus() != 0) spec.cpus = p.cpus();
+  std::string field;
+  if (absl::Status s = Platform::CheckParentSpec(spec, &field); !s.ok()) {
+    const Locator at(name, &tree);
+    const Locator p_at =
+        at.Nested(Config::descriptor()->FindFieldByName("parent"), -1);
+    return p_at.Error(config::v1::Parent::descriptor(), field, -1,
+                      absl::StrCat("parent.", s.message()));
   }
+  return spec;
+}
+
+absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
+                                          absl::string_view text,
+                                          absl::string_view name,
+                                          absl::string_view policy_file_text,
+                                          ConfigOrigin origin) {
+  Config config;
+  TextFormat::ParseInfoTree tree;
+  if (absl::Status s = Parse(text, name, &config, &tree); !s.ok()) return s;
   const Locator at(name, &tree);
+  if (config.has_parent() && origin == ConfigOrigin::kApi) {
+    return at.Error(Config::descriptor(), "parent", -1,
+                    "parent: a running level's parent cannot change; only "
+                    "argo-hv --config reads it, at start");
+  }
   if (absl::Status s = CheckStatically(config, at, policy_file_text);
       !s.ok()) {
     return s;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "toolstack_api/config.pb.h"
 #include "toolstack_api/config_file.h"
 #include "toolstack_api/platform.h"
@@ -32,10 +33,23 @@ struct AppliedConfig {
 // ("<name>:<line>:<column>: <field>: <what>") — a blank configuration or a
 // blank policy in it included (fail closed, see config_file.h) — or the
 // status of the step that failed, with its place.
-absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
-                                          absl::string_view text,
-                                          absl::string_view name,
-                                          absl::string_view policy_file_text);
+//
+// A `parent` block (nesting) is taken only at start (`argo-hv --config`,
+// which attaches to the parent with ParentFromConfig first and applies the
+// rest with kStart); through the API (argoctl apply, kApi) it is refused,
+// since a running level's parent cannot change.
+enum class ConfigOrigin { kApi, kStart };
+absl::StatusOr<AppliedConfig> ApplyConfig(
+    Platform& platform, absl::string_view text, absl::string_view name,
+    absl::string_view policy_file_text,
+    ConfigOrigin origin = ConfigOrigin::kApi);
+
+// The configuration's `parent` block, checked (nullopt when it has none;
+// cpus 0 reads as the default, 2). InvalidArgument as ApplyConfig's
+// ("<name>:<line>:<column>: parent.<field>: <what>") for a file that does
+// not parse or a field Platform::CheckParentSpec refuses.
+absl::StatusOr<absl::optional<ParentSpec>> ParentFromConfig(
+    absl::string_view text, absl::string_view name);
 
 }  // namespace argo::toolstack
 

@@ -74,6 +74,49 @@ v1::Denial DenialToProto(const policy::Denial& denial) {
   return d;
 }
 
+v1::ParentLink ParentLinkToProto(const ParentLinkRecord& link) {
+  v1::ParentLink m;
+  m.set_socket(link.socket);
+  m.set_domain(link.domain);
+  m.set_domid(link.domid_in_parent);
+  m.set_cpus(link.cpus);
+  m.set_state(link.lost ? v1::ParentLink::LOST : v1::ParentLink::CONNECTED);
+  return m;
+}
+
+v1::ParentLinkCounters ParentLinkCountersToProto(
+    const nesting::ParentLink::Stats& stats) {
+  v1::ParentLinkCounters m;
+  m.set_up_sent(stats.up_sent);
+  m.set_up_refused(stats.up_refused);
+  m.set_down_delivered(stats.down_delivered);
+  m.set_down_blocked(stats.down_blocked);
+  m.set_dropped_no_cable(stats.dropped_no_cable);
+  m.set_dropped_refused(stats.dropped_refused);
+  m.set_dropped_malformed(stats.dropped_malformed);
+  m.set_dropped_loop(stats.dropped_loop);
+  return m;
+}
+
+v1::NestingCounters NestingCountersToProto(
+    const Hypervisor::NestingStats& stats) {
+  v1::NestingCounters m;
+  m.set_up_forwarded(stats.up_forwarded);
+  m.set_up_refused(stats.up_refused);
+  m.set_down_wrapped(stats.down_wrapped);
+  m.set_loops(stats.loops);
+  return m;
+}
+
+v1::ChildLevel ChildLevelToProto(const ChildLevelRecord& child) {
+  v1::ChildLevel m;
+  m.set_id(child.id);
+  m.set_name(child.name);
+  m.set_cpus(child.cpus);
+  m.set_state(child.running ? v1::Domain::RUNNING : v1::Domain::CREATED);
+  return m;
+}
+
 absl::StatusOr<DomainRef> RefFromProto(const v1::DomainRef& ref,
                                        absl::string_view role) {
   switch (ref.ref_case()) {

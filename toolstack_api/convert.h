@@ -23,6 +23,14 @@ v1::Ring RingToProto(const RingSnapshot& ring, absl::string_view owner_name);
 v1::Endpoint EndpointToProto(const implicit_dest::Endpoint& e,
                              absl::string_view name);
 v1::Denial DenialToProto(const policy::Denial& denial);
+// Nesting (§7): the link to the parent, its counters, the hypervisor's
+// counters, a child level.
+v1::ParentLink ParentLinkToProto(const ParentLinkRecord& link);
+v1::ParentLinkCounters ParentLinkCountersToProto(
+    const nesting::ParentLink::Stats& stats);
+v1::NestingCounters NestingCountersToProto(
+    const Hypervisor::NestingStats& stats);
+v1::ChildLevel ChildLevelToProto(const ChildLevelRecord& child);
 
 // The DomainSpec a CreateDomainRequest or a configuration's domain entry
 // asks for (both carry name, id, memory_frames, label, argo_disabled;

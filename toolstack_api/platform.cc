@@ -8,8 +8,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "argo_core/argo_limits.h"
+#include "argo_core/public/argo_nesting.h"
+#include "guest/guest.h"
 #include "toolstack_api/convert.h"
 #include "toolstack_api/endpoint_text.h"
 
@@ -69,8 +72,14 @@ Platform::Platform(const PlatformOptions& options)
     : max_domains_(options.max_domains),
       max_total_memory_frames_(options.max_total_memory_frames) {}
 
-// The level's teardown reports to this observer: it goes first.
+// The level's teardown reports to this observer: it goes first. The link
+// to the parent before the level: it is the level's uplink and its
+// drainers deliver into the level.
 Platform::~Platform() {
+  {
+    MutexLock l(&parent_mu_);
+    parent_link_.reset();
+  }
   if (level_ != nullptr) policy().audit().SetListener(nullptr);
   level_.reset();
   events_.Close();
@@ -463,17 +472,28 @@ absl::StatusOr<transport::AttachGrant> Platform::Attach(
     return absl::UnavailableError(absl::StrCat(
         "domain ", entry.name, " (id ", *id, ") has no memory"));
   }
+  // Unmarked by the crash reset when this process goes (and at every
+  // attach by the request's value), so a domain is a child level exactly
+  // while a process that said so runs it.
+  if (absl::Status s = hypervisor().SetChildLevel(*id, request.level_cpus);
+      !s.ok()) {
+    return s;
+  }
   entry.attached_pid = pid;
+  entry.level_cpus = request.level_cpus;
   DomainRecord record = RecordLocked(*id);
   PublishDomain(
       v1::Event::GUEST_ATTACHED, record,
-      absl::StrCat("guest pid ", pid, " attached to domain ", record.name,
-                   " (id ", *id, ", ",
-                   request.mode == transport::Mode::kLowLatency
-                       ? "low-latency"
-                       : "blocking",
-                   ", ", request.vcpus, " vcpu",
-                   request.vcpus == 1 ? "" : "s", ")"));
+      absl::StrCat(
+          request.level_cpus != 0 ? "child level" : "guest", " pid ", pid,
+          " attached to domain ", record.name, " (id ", *id, ", ",
+          request.mode == transport::Mode::kLowLatency ? "low-latency"
+                                                       : "blocking",
+          ", ", request.vcpus, " vcpu", request.vcpus == 1 ? "" : "s",
+          request.level_cpus != 0
+              ? absl::StrCat(", ", request.level_cpus, " receive buffers")
+              : std::string(),
+          ")"));
   return transport::AttachGrant{*id, std::move(memory)};
 }
 
@@ -505,6 +525,8 @@ void Platform::Detached(domid_t domid, pid_t pid,
   auto it = domains_.find(domid);
   if (it == domains_.end() || it->second.attached_pid != pid) return;
   it->second.attached_pid = 0;
+  // A level only while its process runs (a crash's reset unmarks it too).
+  if (!crashed) hypervisor().SetChildLevel(domid, 0).IgnoreError();
   DomainRecord record = RecordLocked(domid);
   PublishDomain(v1::Event::GUEST_DETACHED, record,
                 absl::StrCat("guest pid ", pid, " detached from domain ",
@@ -524,6 +546,120 @@ void Platform::Detached(domid_t domid, pid_t pid,
           : absl::StrCat("domain ", record.name, " (id ", domid,
                          ") crashed (guest pid ", pid, ": ", why,
                          "); its reset failed: ", reset.message()));
+}
+
+absl::Status Platform::CheckParentSpec(const ParentSpec& spec,
+                                       std::string* field) {
+  auto bad = [&](const char* name, std::string what) {
+    if (field != nullptr) *field = name;
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", what));
+  };
+  // sockaddr_un's sun_path holds 108 bytes with the terminator.
+  constexpr size_t kMaxSocketPath = 107;
+  if (spec.socket.empty()) {
+    return bad("socket", "the parent's attach socket is needed");
+  }
+  if (spec.socket.size() > kMaxSocketPath) {
+    return bad("socket", absl::StrCat("longer than ", kMaxSocketPath,
+                                      " bytes (a unix socket path)"));
+  }
+  if (spec.domain.empty()) {
+    return bad("domain", "this level's domain in the parent is needed");
+  }
+  uint32_t id = 0;
+  if (!ValidName(spec.domain) &&
+      !(absl::SimpleAtoi(spec.domain, &id) && IsNormalDomid(id))) {
+    return bad("domain", absl::StrCat("\"", absl::CHexEscape(spec.domain),
+                                      "\" is neither a domain name (",
+                                      kNameRules, ") nor a domid"));
+  }
+  if (spec.token.empty() || spec.token.size() >= transport::kTokenBytes ||
+      !std::all_of(spec.token.begin(), spec.token.end(), [](char c) {
+        return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
+      })) {
+    return bad("token",
+               "an attach token is lower-case hex (argoctl domain token "
+               "NAME at the parent issues one)");
+  }
+  if (spec.cpus == 0 || spec.cpus > ARGO_LEVEL_MAX_CPUS) {
+    return bad("cpus",
+               absl::StrCat(spec.cpus, ", expected 1..", ARGO_LEVEL_MAX_CPUS));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Platform::AttachToParent(const ParentSpec& spec) {
+  if (absl::Status s = CheckParentSpec(spec); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("parent ", s.message()));
+  }
+  {
+    MutexLock l(&parent_mu_);
+    if (parent_attaching_ || parent_link_ != nullptr) {
+      return absl::FailedPreconditionError(
+          "parent: this level is already attached to a parent");
+    }
+    parent_attaching_ = true;
+  }
+  guest::AttachOptions attach;
+  attach.socket_path = spec.socket;
+  attach.domain = spec.domain;
+  attach.token = spec.token;
+  // Blocking: the link's callers (senders forwarding up, drainers, the
+  // VIRQ thread) share the guest's one hypercall port anyway, and an idle
+  // level must burn no CPU on a host its parent shares (DESIGN §8).
+  attach.mode = transport::Mode::kBlocking;
+  attach.vcpus = 1;
+  attach.level_cpus = spec.cpus;
+  GuestOptions guest_options;
+  // The largest payload a guest here may send, plus the path block.
+  guest_options.send_buffer_bytes = 64 * 1024 + ARGO_PATH_MAX_BYTES;
+  absl::StatusOr<std::unique_ptr<guest::Guest>> parent =
+      guest::Guest::Attach(attach, guest_options);
+  absl::StatusOr<std::unique_ptr<nesting::ParentLink>> link;
+  if (!parent.ok()) {
+    link = parent.status();
+  } else {
+    link = nesting::ParentLink::Start(
+        level_.get(), *std::move(parent),
+        nesting::ParentLinkOptions{.cpus = spec.cpus,
+                                   .buffer_bytes = spec.buffer_bytes});
+  }
+  MutexLock l(&parent_mu_);
+  parent_attaching_ = false;
+  if (!link.ok()) {
+    return absl::Status(
+        link.status().code(),
+        absl::StrCat("parent ", spec.socket, ", domain ", spec.domain, ": ",
+                     link.status().message()));
+  }
+  parent_spec_ = spec;
+  parent_spec_.token.clear();  // tokens never leave the platform
+  parent_link_ = *std::move(link);
+  return absl::OkStatus();
+}
+
+absl::optional<ParentLinkRecord> Platform::parent_link() const {
+  MutexLock l(&parent_mu_);
+  if (parent_link_ == nullptr) return absl::nullopt;
+  return ParentLinkRecord{parent_spec_.socket,
+                          parent_spec_.domain,
+                          parent_link_->domid_in_parent(),
+                          parent_link_->cpus(),
+                          parent_link_->parent_lost(),
+                          parent_link_->stats()};
+}
+
+std::vector<ChildLevelRecord> Platform::ChildLevels() {
+  MutexLock l(&registry_mu_);
+  std::vector<ChildLevelRecord> out;
+  for (domid_t id : hypervisor().ListDomains()) {
+    auto it = domains_.find(id);
+    if (it == domains_.end() || it->second.level_cpus == 0) continue;
+    out.push_back(ChildLevelRecord{
+        id, it->second.name, it->second.level_cpus,
+        it->second.attached_pid != 0 && hypervisor().ChildLevelCpus(id) != 0});
+  }
+  return out;
 }
 
 void Platform::SetEvictor(std::function<void(domid_t)> evictor) {

@@ -21,6 +21,7 @@
 //         -> names_mu_, the event bus's lock (leaves: the ring and denial
 //            callbacks take them from hypercall paths, and from
 //            DestroyDomain and Detached under registry_mu_)
+//   parent_mu_ (a leaf of its own: nothing else is taken under it)
 // The evictor runs with registry_mu_ released: it waits for the transport's
 // loop, which may be inside Attach or Detached.
 #ifndef TOOLSTACK_API_PLATFORM_H_
@@ -39,6 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "absl/types/variant.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/mutex.h"
@@ -46,6 +48,7 @@
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
 #include "nesting/level.h"
+#include "nesting/parent_link.h"
 #include "toolstack_api/capture/capture_hub.h"
 #include "toolstack_api/event_bus.h"
 #include "toolstack_api/platform_types.h"
@@ -145,6 +148,18 @@ class Platform final : public transport::AttachAuthority,
   // (being destroyed), AlreadyExists (naming the attached pid),
   // InvalidArgument (pid <= 0). On success the domain is RUNNING with
   // attached_pid = `pid` and GUEST_ATTACHED is published.
+  //
+  // A request with level_cpus > 0 makes the domain a child level (DESIGN
+  // §7: Hypervisor::SetChildLevel) until its process goes (the crash reset
+  // unmarks it). Any domain may say so: it lets the domain send
+  // path-carrying messages and makes sends to it arrive wrapped, in its
+  // receive buffers. Neither lets it reach or name anything it could not
+  // before: its sends still go only where its own cables point, the path
+  // it sends names only hops below it (which nobody here can check or
+  // needs to), and when the message goes on this level pushes the
+  // domain's own address onto the path, so a receiver always learns the
+  // true sender at every level it can see. A lying level only lies about
+  // itself.
   absl::StatusOr<transport::AttachGrant> Attach(
       const transport::AttachRequest& request, pid_t pid) override
       ABSL_LOCKS_EXCLUDED(registry_mu_);
@@ -165,6 +180,28 @@ class Platform final : public transport::AttachAuthority,
   // old evictor is never called again (clear it before its server goes).
   void SetEvictor(std::function<void(domid_t)> evictor)
       ABSL_LOCKS_EXCLUDED(evictor_mu_);
+
+  // Nesting (DESIGN §7, multi-process): attaches to the parent's attach
+  // socket as `spec.domain`, declaring a child level of `spec.cpus` CPUs,
+  // and becomes that domain's level: sends cabled to parent:q go up, the
+  // parent's messages for it come down to the cables parent:r. Once only
+  // (FailedPrecondition after). The parent's refusals as Attach's
+  // (NotFound, PermissionDenied, AlreadyExists, Unavailable for no
+  // parent at the socket), InvalidArgument for a bad spec; each message
+  // names the parent's socket. If the parent goes later the link is lost
+  // (upward sends get ECONNREFUSED) and the level goes on serving.
+  absl::Status AttachToParent(const ParentSpec& spec)
+      ABSL_LOCKS_EXCLUDED(parent_mu_);
+  // InvalidArgument unless every field of `spec` is usable (checked before
+  // anything is sent); *field names the first bad one ("socket", "domain",
+  // "token", "cpus"), for callers that point at where it was written.
+  static absl::Status CheckParentSpec(const ParentSpec& spec,
+                                      std::string* field = nullptr);
+  // The link to the parent; nullopt at the top (no parent).
+  absl::optional<ParentLinkRecord> parent_link() const
+      ABSL_LOCKS_EXCLUDED(parent_mu_);
+  // The domains whose process attached as a child level, by id.
+  std::vector<ChildLevelRecord> ChildLevels() ABSL_LOCKS_EXCLUDED(registry_mu_);
 
   // The guest attach socket's path, for GetTopology ("" when not served).
   void SetAttachSocketPath(std::string path) ABSL_LOCKS_EXCLUDED(names_mu_);
@@ -191,6 +228,9 @@ class Platform final : public transport::AttachAuthority,
     std::string token;
     uint64_t memory_frames;
     pid_t attached_pid = 0;  // 0: no guest process
+    // The receive buffers its last process declared (0: a plain guest);
+    // kept after it goes, so topology lists the child level as stopped.
+    uint32_t level_cpus = 0;
     // Set by DestroyDomain before it evicts; the entry goes with the
     // domain, so this never returns to false but on a failed destroy.
     bool destroying = false;
@@ -241,6 +281,13 @@ class Platform final : public transport::AttachAuthority,
   absl::flat_hash_map<domid_t, std::string> names_ ABSL_GUARDED_BY(names_mu_);
   absl::flat_hash_map<domid_t, uint64_t> denials_ ABSL_GUARDED_BY(names_mu_);
   std::string attach_socket_path_ ABSL_GUARDED_BY(names_mu_);
+
+  // A leaf: the link is set once, read by the service. ~Platform destroys
+  // it before the level (it is the level's uplink and delivers into it).
+  mutable Mutex parent_mu_;
+  bool parent_attaching_ ABSL_GUARDED_BY(parent_mu_) = false;
+  ParentSpec parent_spec_ ABSL_GUARDED_BY(parent_mu_);
+  std::unique_ptr<nesting::ParentLink> parent_link_ ABSL_GUARDED_BY(parent_mu_);
 };
 
 }  // namespace argo::toolstack

@@ -11,6 +11,7 @@
 #include "absl/types/variant.h"
 #include "argo_core/hypervisor.h"
 #include "argo_core/public/argo.h"
+#include "nesting/parent_link.h"
 
 namespace argo::toolstack {
 
@@ -34,6 +35,33 @@ struct DomainRecord {
   uint64_t denials = 0;  // operations of this domain the policy refused
   // The guest process attached to it (DESIGN §8), 0 for none.
   pid_t attached_pid = 0;
+};
+
+// How this level reaches its parent (argo-hv --parent, DESIGN §7).
+struct ParentSpec {
+  std::string socket;  // the parent's attach socket
+  std::string domain;  // this level's domain there, by name or id
+  std::string token;   // that domain's attach token
+  uint32_t cpus = 2;   // receive buffers, 1..ARGO_LEVEL_MAX_CPUS
+  uint32_t buffer_bytes = 128 * 1024;  // each receive buffer's length
+};
+
+// This level's link to its parent, as the toolstack reports it.
+struct ParentLinkRecord {
+  std::string socket;
+  std::string domain;       // as given in ParentSpec
+  domid_t domid_in_parent;  // the domain's id there
+  uint32_t cpus;
+  bool lost;  // the parent went away (ECONNREFUSED upward)
+  nesting::ParentLink::Stats stats;
+};
+
+// A domain of this level whose process attached as a child level.
+struct ChildLevelRecord {
+  domid_t id;
+  std::string name;
+  uint32_t cpus;  // the receive buffers it declared when it last attached
+  bool running;   // its process is attached now
 };
 
 }  // namespace argo::toolstack

@@ -20,9 +20,7 @@ bool IsLoopbackAddress(absl::string_view address) {
 }
 
 ToolstackServer::ToolstackServer(Platform* platform, ServerOptions options)
-    : platform_(*platform),
-      options_(std::move(options)),
-      service_(platform, options_.topology) {}
+    : platform_(*platform), options_(std::move(options)), service_(platform) {}
 
 absl::StatusOr<std::unique_ptr<ToolstackServer>> ToolstackServer::Start(
     Platform* platform, ServerOptions options) {

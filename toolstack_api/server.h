@@ -30,7 +30,6 @@ struct ServerLimits {
 
 struct ServerOptions {
   ServerLimits limits;
-  TopologyInfo topology;
   // "": no TCP. Otherwise "127.0.0.1:PORT" or "[::1]:PORT" (loopback only).
   std::string tcp_address;
 };

@@ -270,6 +270,11 @@ grpc::Status ToolstackService::GetStats(grpc::ServerContext*,
   for (const auto& [permission, count] : audit.CountsByPermission()) {
     (*response->mutable_denials_by_permission())[permission] = count;
   }
+  *response->mutable_nesting() =
+      NestingCountersToProto(platform_.hypervisor().nesting_stats());
+  if (absl::optional<ParentLinkRecord> parent = platform_.parent_link()) {
+    *response->mutable_parent_link() = ParentLinkCountersToProto(parent->stats);
+  }
   return grpc::Status::OK;
 }
 
@@ -465,11 +470,18 @@ grpc::Status ToolstackService::Capture(
 grpc::Status ToolstackService::GetTopology(grpc::ServerContext*,
                                            const v1::GetTopologyRequest*,
                                            v1::Topology* response) {
-  response->set_level(topology_.level);
-  response->set_parent(topology_.parent);
-  response->set_domid_at_parent(topology_.domid_at_parent);
-  for (const std::string& child : topology_.children) {
-    response->add_children(child);
+  const absl::optional<ParentLinkRecord> parent = platform_.parent_link();
+  response->set_role(parent.has_value() ? v1::Topology::CHILD
+                                        : v1::Topology::ROOT);
+  if (parent.has_value()) {
+    response->set_level(1);
+    response->set_parent(parent->socket);
+    response->set_domid_at_parent(parent->domid_in_parent);
+    *response->mutable_parent_link() = ParentLinkToProto(*parent);
+  }
+  for (const ChildLevelRecord& child : platform_.ChildLevels()) {
+    response->add_children(child.name);
+    *response->add_child_levels() = ChildLevelToProto(child);
   }
   response->set_attach_socket(platform_.attach_socket_path());
   return grpc::Status::OK;

@@ -14,18 +14,9 @@
 
 namespace argo::toolstack {
 
-// What this level knows of its place among hypervisors (§7 fills it in).
-struct TopologyInfo {
-  uint32_t level = 0;
-  std::string parent;  // the parent's address; "" at level 0
-  uint32_t domid_at_parent = 0;
-  std::vector<std::string> children;
-};
-
 class ToolstackService final : public v1::Toolstack::Service {
  public:
-  ToolstackService(Platform* platform, TopologyInfo topology)
-      : platform_(*platform), topology_(std::move(topology)) {}
+  explicit ToolstackService(Platform* platform) : platform_(*platform) {}
 
   grpc::Status CreateDomain(grpc::ServerContext*,
                             const v1::CreateDomainRequest* request,
@@ -93,7 +84,6 @@ class ToolstackService final : public v1::Toolstack::Service {
   v1::PolicyInfo PolicyInfoNow();
 
   Platform& platform_;
-  const TopologyInfo topology_;
 };
 
 // absl and gRPC share the canonical code numbering.

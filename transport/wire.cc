@@ -111,6 +111,12 @@ absl::StatusOr<AttachRequest> DecodeHello(absl::Span<const uint8_t> bytes) {
         "hello: the token must be lower-case hex");
   }
   request.token = std::string(*token);
+  if (hello.level_cpus > ARGO_LEVEL_MAX_CPUS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hello: a level of ", hello.level_cpus,
+        " CPUs, expected 0 (a guest) or 1..", ARGO_LEVEL_MAX_CPUS));
+  }
+  request.level_cpus = hello.level_cpus;
   if (!AllZero(hello.reserved)) {
     return absl::InvalidArgumentError("hello: reserved bytes are not zero");
   }

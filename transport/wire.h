@@ -31,6 +31,7 @@
 #include "absl/types/span.h"
 #include "absl/types/variant.h"
 #include "argo_core/public/argo.h"
+#include "argo_core/public/argo_nesting.h"
 
 namespace argo::transport {
 
@@ -57,9 +58,14 @@ struct Hello {
   uint32_t domid;
   char name[kNameBytes];
   char token[kTokenBytes];
-  uint8_t reserved[20];  // zero
+  // 0: a plain guest. 1..ARGO_LEVEL_MAX_CPUS: the process is a child
+  // hypervisor level (argo-hv --parent) with that many per-CPU receive
+  // buffers (DESIGN §7); the authority marks the domain a child level.
+  uint8_t level_cpus;
+  uint8_t reserved[19];  // zero
 };
 static_assert(sizeof(Hello) == 160);
+static_assert(offsetof(Hello, level_cpus) == 140);
 
 // Why an attach was refused (Welcome.error); the guest library turns each
 // into an error a person can act on, with Welcome.message for detail.
@@ -162,11 +168,13 @@ struct AttachRequest {
   uint32_t vcpus;
   absl::variant<std::string, domid_t> domain;  // a name or an id
   std::string token;
+  uint32_t level_cpus = 0;  // 0: a plain guest; else a child level's CPUs
 };
 
 // InvalidArgument naming the first bad field: wrong size, magic, version,
 // mode, vcpu count, a name or token that is unterminated or holds bytes
-// outside their alphabets, both or neither of name and id, reserved bytes.
+// outside their alphabets, both or neither of name and id, a level CPU
+// count over ARGO_LEVEL_MAX_CPUS, reserved bytes.
 absl::StatusOr<AttachRequest> DecodeHello(absl::Span<const uint8_t> bytes);
 
 struct HypercallRequest {

@@ -13,6 +13,7 @@
 
 #include "absl/types/span.h"
 #include "absl/types/variant.h"
+#include "argo_core/public/argo_nesting.h"
 #include "transport/wire.h"
 
 namespace {
@@ -52,6 +53,8 @@ void CheckHello(absl::Span<const uint8_t> bytes) {
   again.version = argo::transport::kProtocolVersion;
   again.mode = static_cast<uint8_t>(request->mode);
   again.vcpus = static_cast<uint8_t>(request->vcpus);
+  Check(request->level_cpus <= ARGO_LEVEL_MAX_CPUS);
+  again.level_cpus = static_cast<uint8_t>(request->level_cpus);
   if (absl::holds_alternative<std::string>(request->domain)) {
     const std::string& name = absl::get<std::string>(request->domain);
     Check(!name.empty() && name.size() < argo::transport::kNameBytes &&

@@ -12,12 +12,12 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "frame"
 
 
 def hello(magic=HELLO_MAGIC, version=1, mode=1, vcpus=1, domid=0, name=b"",
-          token=b"ab1cd", reserved=b""):
+          token=b"ab1cd", level_cpus=0, reserved=b""):
     # Hello: magic u32, version u16, mode u8, vcpus u8, domid u32,
-    # name[64], token[64], reserved[20] = 160 bytes.
+    # name[64], token[64], level_cpus u8, reserved[19] = 160 bytes.
     return (struct.pack("<IHBBI", magic, version, mode, vcpus, domid) +
             name.ljust(64, b"\0")[:64] + token.ljust(64, b"\0")[:64] +
-            reserved.ljust(20, b"\0")[:20])
+            struct.pack("<B", level_cpus) + reserved.ljust(19, b"\0")[:19])
 
 
 def frame(magic=FRAME_MAGIC, seq=1, cmd=4, vcpu=0, args=(0, 0, 0, 0),
@@ -45,6 +45,9 @@ SEEDS = {
     "hello_upper_token": hello(domid=1, token=b"ABCD"),
     "hello_empty_token": hello(domid=1, token=b""),
     "hello_reserved_set": hello(domid=1, reserved=b"\1"),
+    "hello_level_2": hello(domid=1, level_cpus=2),
+    "hello_level_64": hello(name=b"l1", level_cpus=64),
+    "hello_level_65": hello(domid=1, level_cpus=65),
     "hello_short": hello(domid=1)[:159],
     "frame_notify": frame(),
     "frame_sendv_vcpu3": frame(seq=0xFFFFFFFF, cmd=3, vcpu=3,

@@ -42,7 +42,11 @@ absl::StatusOr<transport::AttachGrant> TestAuthority::Attach(
         absl::StrCat("domain ", id, " is attached to pid ", attached_[id]));
   }
   attached_[id] = pid;
-  log_.push_back(absl::StrCat("attach ", id));
+  log_.push_back(absl::StrCat(
+      "attach ", id,
+      request.level_cpus != 0
+          ? absl::StrCat(" as a level of ", request.level_cpus, " cpus")
+          : std::string()));
   return transport::AttachGrant{id, std::move(memory)};
 }
 

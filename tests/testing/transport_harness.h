@@ -36,6 +36,7 @@ class TestAuthority final : public transport::AttachAuthority {
   pid_t AttachedPid(domid_t id);
   // Crash resets run so far (detaches with kClosed or kProtocolError).
   int crashes();
+  // "attach ID" (or "attach ID as a level of N cpus"), "detach ID ...".
   std::vector<std::string> log();
 
  private:

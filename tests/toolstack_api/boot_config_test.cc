@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing/runfiles.h"
@@ -213,6 +214,66 @@ TEST_F(BootConfigTest, ALateFailureRestoresThePolicy) {
   EXPECT_EQ(platform_->policy().Text(), text_before);
   // Loaded and restored: two generations on, which watchers saw.
   EXPECT_EQ(platform_->policy().generation(), generation + 2);
+}
+
+// Nesting: the parent block is read at start only, checked field by field
+// with its place; through the API it is refused whole.
+TEST_F(BootConfigTest, TheParentBlockIsReadWithDefaultsAndCheckedWithItsPlace) {
+  const std::string text =
+      "domain { name: \"g\" }\n"
+      "parent {\n"
+      "  socket: \"/run/argo/l0-attach.sock\"\n"
+      "  domain: \"l1\"\n"
+      "  token: \"0123abcd\"\n"
+      "}\n"
+      "cable { from: \"g:100\" to: \"parent:7\" }\n";
+  auto parent = ParentFromConfig(text, "l1.textproto");
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  ASSERT_TRUE(parent->has_value());
+  EXPECT_EQ((*parent)->socket, "/run/argo/l0-attach.sock");
+  EXPECT_EQ((*parent)->domain, "l1");
+  EXPECT_EQ((*parent)->token, "0123abcd");
+  EXPECT_EQ((*parent)->cpus, 2u) << "cpus 0 (unset) is the default";
+  auto none = ParentFromConfig("domain { name: \"g\" }\n", "x");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  struct Case {
+    std::string block;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"parent { domain: \"l1\" token: \"ab\" }",
+       "l1.textproto:1:1: parent.socket: the parent's attach socket is "
+       "needed"},
+      {"parent {\n socket: \"/s\"\n token: \"ab\"\n}",
+       "l1.textproto:1:1: parent.domain: this level's domain in the parent "
+       "is needed"},
+      {"parent {\n socket: \"/s\"\n domain: \"l1\"\n token: \"XY\"\n}",
+       "l1.textproto:4:2: parent.token: an attach token is lower-case hex"},
+      {"parent {\n socket: \"/s\"\n domain: \"l1\"\n token: \"ab\"\n"
+       " cpus: 65\n}",
+       "l1.textproto:5:2: parent.cpus: 65, expected 1..64"},
+  };
+  for (const Case& c : cases) {
+    auto bad = ParentFromConfig(c.block, "l1.textproto");
+    ASSERT_FALSE(bad.ok()) << c.block;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(bad.status().message(), c.error))
+        << bad.status() << "\nwanted " << c.error;
+  }
+
+  // argoctl apply: refused whole, nothing changed.
+  ExpectRejected(text, absl::StatusCode::kInvalidArgument,
+                 {"boot.textproto:2:",
+                  "parent: a running level's parent "
+                  "cannot change"});
+  // argo-hv --config: the rest applies (the daemon attached first).
+  auto applied =
+      ApplyConfig(*platform_, text, "l1.textproto", "", ConfigOrigin::kStart);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->created.size(), 1u);
+  EXPECT_EQ(applied->installed.size(), 2u) << "g:100 <-> parent:7";
 }
 
 }  // namespace

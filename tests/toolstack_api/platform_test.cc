@@ -426,6 +426,122 @@ TEST_F(PlatformTest, AProtocolErrorCrashesButAnEvictionDoesNot) {
   EXPECT_EQ(seen.back().kind(), v1::Event::DOMAIN_CRASHED);
 }
 
+// A process that attaches as a child level (argo-hv --parent) makes its
+// domain one for as long as it runs: its crash unmarks it (the reset), an
+// eviction too, and a plain guest attaching after is a plain guest. The
+// token stays valid across the crash, so the level restarts with it.
+TEST_F(PlatformTest, AnAttachAsALevelMarksAChildLevelWhileItsProcessRuns) {
+  auto l1 = Create("l1");
+  auto web = Create("web");
+  ASSERT_TRUE(l1.ok() && web.ok());
+  const domid_t id = l1->first.id;
+  Hypervisor& hv = platform_->hypervisor();
+  auto events = platform_->events().Subscribe({});
+  ASSERT_TRUE(events.ok());
+  transport::AttachRequest as_level = Hello(id, l1->second);
+  as_level.level_cpus = 2;
+  ASSERT_TRUE(platform_->Attach(as_level, kPid).ok());
+  ASSERT_TRUE(
+      platform_->Attach(Hello(web->first.id, web->second), kPid + 1).ok());
+  EXPECT_EQ(hv.ChildLevelCpus(id), 2u);
+  EXPECT_EQ(hv.ChildLevelCpus(web->first.id), 0u) << "a plain guest";
+  std::vector<ChildLevelRecord> children = platform_->ChildLevels();
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].id, id);
+  EXPECT_EQ(children[0].name, "l1");
+  EXPECT_EQ(children[0].cpus, 2u);
+  EXPECT_TRUE(children[0].running);
+  const std::vector<v1::Event> seen = Drain(**events);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().summary(),
+            "child level pid 4242 attached to domain l1 (id 1, blocking, 1 "
+            "vcpu, 2 receive buffers)");
+
+  // Crashed: no longer a level, but listed as one that is not attached.
+  platform_->Detached(id, kPid, transport::DetachReason::kClosed, "");
+  EXPECT_EQ(hv.ChildLevelCpus(id), 0u);
+  children = platform_->ChildLevels();
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_FALSE(children[0].running);
+
+  // Restarted with the same token; then evicted.
+  ASSERT_TRUE(platform_->Attach(as_level, kPid + 2).ok());
+  EXPECT_EQ(hv.ChildLevelCpus(id), 2u);
+  EXPECT_TRUE(platform_->ChildLevels()[0].running);
+  platform_->Detached(id, kPid + 2, transport::DetachReason::kEvicted, "");
+  EXPECT_EQ(hv.ChildLevelCpus(id), 0u) << "an evicted level stays marked";
+
+  // A plain guest on the domain: no child level any more.
+  ASSERT_TRUE(platform_->Attach(Hello(id, l1->second), kPid + 3).ok());
+  EXPECT_EQ(hv.ChildLevelCpus(id), 0u);
+  EXPECT_TRUE(platform_->ChildLevels().empty());
+}
+
+TEST_F(PlatformTest, AParentSpecIsCheckedFieldByField) {
+  const ParentSpec good{.socket = "/run/argo/l0-attach.sock",
+                        .domain = "l1",
+                        .token = "0123abcd"};
+  EXPECT_TRUE(Platform::CheckParentSpec(good).ok());
+  ParentSpec by_id = good;
+  by_id.domain = "7";
+  EXPECT_TRUE(Platform::CheckParentSpec(by_id).ok());
+  struct Case {
+    ParentSpec spec;
+    std::string field;
+    std::string message;
+  };
+  auto with = [&](auto change) {
+    ParentSpec s = good;
+    change(s);
+    return s;
+  };
+  const Case cases[] = {
+      {with([](ParentSpec& s) { s.socket = ""; }), "socket",
+       "socket: the parent's attach socket is needed"},
+      {with([](ParentSpec& s) { s.socket = "/" + std::string(107, 'a'); }),
+       "socket", "socket: longer than 107 bytes (a unix socket path)"},
+      {with([](ParentSpec& s) { s.domain = ""; }), "domain",
+       "domain: this level's domain in the parent is needed"},
+      {with([](ParentSpec& s) { s.domain = "Bad Name"; }), "domain", ""},
+      {with([](ParentSpec& s) { s.domain = "40000"; }), "domain", ""},
+      {with([](ParentSpec& s) { s.token = ""; }), "token", ""},
+      {with([](ParentSpec& s) { s.token = "ABCD"; }), "token",
+       "token: an attach token is lower-case hex (argoctl domain token NAME "
+       "at the parent issues one)"},
+      {with([](ParentSpec& s) { s.token = std::string(64, 'a'); }), "token",
+       ""},
+      {with([](ParentSpec& s) { s.cpus = 0; }), "cpus",
+       "cpus: 0, expected 1..64"},
+      {with([](ParentSpec& s) { s.cpus = 65; }), "cpus",
+       "cpus: 65, expected 1..64"},
+  };
+  for (const Case& c : cases) {
+    std::string field;
+    absl::Status s = Platform::CheckParentSpec(c.spec, &field);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(field, c.field) << s;
+    if (!c.message.empty()) EXPECT_EQ(s.message(), c.message);
+  }
+}
+
+// Fail closed: no parent at the socket is an error naming it, and the
+// level has no link (it would serve as a root otherwise).
+TEST_F(PlatformTest, AnUnreachableParentIsAnErrorAndLeavesNoLink) {
+  const ParentSpec spec{.socket = "/nonexistent/argo/l0-attach.sock",
+                        .domain = "l1",
+                        .token = "0123abcd"};
+  absl::Status s = platform_->AttachToParent(spec);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(absl::StartsWith(
+      s.message(), "parent /nonexistent/argo/l0-attach.sock, domain l1: "))
+      << s;
+  EXPECT_FALSE(platform_->parent_link().has_value());
+  ParentSpec bad = spec;
+  bad.cpus = 99;
+  EXPECT_EQ(platform_->AttachToParent(bad).message(),
+            "parent cpus: 99, expected 1..64");
+}
+
 // The transport's report about a process that is no longer the domain's
 // (a late report, or a pid never attached) must not reset the rings of the
 // process attached now.

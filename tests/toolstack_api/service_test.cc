@@ -2,6 +2,10 @@
 // every error path with its gRPC code and a message naming the problem, and
 // the level's state unchanged after each failure. Also the bounds: oversize
 // requests and a flood of Watch streams are refused.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +19,9 @@
 #include "toolstack_api/pagination.h"
 #include "toolstack_api/server.h"
 #include "toolstack_api/toolstack.grpc.pb.h"
+#include "toolstack_api/unix_listener.h"
+#include "transport/guest_server.h"
+#include "transport/virq_sockets.h"
 
 namespace argo::toolstack {
 namespace {
@@ -260,6 +267,24 @@ TEST_F(ServiceTest, CablesConnectListDisconnect) {
   EXPECT_EQ(cables.cables_size(), 1);
 }
 
+// Nesting: a domain's port cabled up (both ways: what the parent sends to
+// this level's port comes down to it), or only what comes down.
+TEST_F(ServiceTest, CablesToAndFromTheParent) {
+  Create("client");
+  v1::ConnectResponse installed;
+  ASSERT_TRUE(Connect(End("client", 100), Parent(7), false, &installed).ok());
+  ASSERT_EQ(installed.installed_size(), 2);
+  EXPECT_TRUE(installed.installed(0).to().parent());
+  EXPECT_EQ(installed.installed(0).to().port(), 7u);
+  EXPECT_TRUE(installed.installed(1).from().parent());
+  EXPECT_EQ(installed.installed(1).to().resolved_name(), "client");
+  ASSERT_TRUE(Connect(Parent(9), End("client", 101), true, &installed).ok());
+  ASSERT_EQ(installed.installed_size(), 1);
+  EXPECT_TRUE(installed.installed(0).from().parent());
+  EXPECT_EQ(installed.installed(0).from().port(), 9u);
+  EXPECT_EQ(installed.installed(0).to().port(), 101u);
+}
+
 TEST_F(ServiceTest, CableErrorsChangeNothing) {
   Create("storage");
   Create("client");
@@ -276,9 +301,10 @@ TEST_F(ServiceTest, CableErrorsChangeNothing) {
   ExpectRefused(StatusCode::INVALID_ARGUMENT, "", [&] {
     return Connect(End("client", 8), End("client", 8));
   });
-  ExpectRefused(StatusCode::INVALID_ARGUMENT, "", [&] {
-    return Connect(Parent(1), Parent(2));
-  });
+  ExpectRefused(StatusCode::INVALID_ARGUMENT,
+                "a cable cannot join parent:1 to parent:2: both ends are the "
+                "parent's; cable its ports in the parent",
+                [&] { return Connect(Parent(1), Parent(2)); });
   v1::DisconnectRequest disconnect;
   *disconnect.mutable_from() = End("client", 99);
   v1::DisconnectResponse removed;
@@ -712,6 +738,172 @@ TEST_F(ServiceTest, TopologyOfATopLevel) {
   platform_->SetAttachSocketPath("/run/argo/argo-hv-attach.sock");
   ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());
   EXPECT_EQ(t.attach_socket(), "/run/argo/argo-hv-attach.sock");
+}
+
+TEST_F(ServiceTest, TopologyOfATopLevelIsARootWithNoParentLink) {
+  v1::Topology t;
+  ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());
+  EXPECT_EQ(t.role(), v1::Topology::ROOT);
+  EXPECT_FALSE(t.has_parent_link());
+  EXPECT_EQ(t.child_levels_size(), 0);
+  v1::Stats stats;
+  ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+  EXPECT_TRUE(stats.has_nesting());
+  EXPECT_EQ(stats.nesting().up_forwarded(), 0u);
+  EXPECT_FALSE(stats.has_parent_link()) << "no parent, no link counters";
+}
+
+// Nesting across the real transport in one process: a parent level serving
+// an attach socket (as argo-hv does) and this service's level attached to
+// it as domain l1 (argo-hv --parent). Topology and statistics on both
+// sides, traffic up and down, then the parent's loss.
+class NestedServiceTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    char dir[] = "/tmp/argo-nest-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    auto parent = Platform::Create(PlatformOptions{.notifier = &virqs_});
+    ASSERT_TRUE(parent.ok());
+    parent_ = *std::move(parent);
+    auto listener =
+        UnixListener::Open(dir_ + "/l0-attach.sock", {}, SOCK_SEQPACKET);
+    ASSERT_TRUE(listener.ok()) << listener.status();
+    listener_ = *std::move(listener);
+    auto guests = transport::GuestServer::Start(
+        listener_->fd(), &parent_->hypervisor(), parent_.get(), &virqs_, {});
+    ASSERT_TRUE(guests.ok()) << guests.status();
+    guests_ = *std::move(guests);
+    auto server = ToolstackServer::Start(parent_.get(), {});
+    ASSERT_TRUE(server.ok());
+    parent_server_ = *std::move(server);
+    parent_stub_ = v1::Toolstack::NewStub(parent_server_->InProcessChannel());
+  }
+  void TearDown() override {
+    // The child level first: its link detaches from the parent's server.
+    server_.reset();
+    platform_.reset();
+    parent_server_.reset();
+    guests_.reset();
+    listener_.reset();
+    parent_.reset();
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  std::string dir_;
+  transport::VirqSockets virqs_;
+  std::unique_ptr<Platform> parent_;
+  std::unique_ptr<UnixListener> listener_;
+  std::unique_ptr<transport::GuestServer> guests_;
+  std::unique_ptr<ToolstackServer> parent_server_;
+  std::unique_ptr<v1::Toolstack::Stub> parent_stub_;
+};
+
+TEST_F(NestedServiceTest, TopologyAndStatsOfAChildLevelAndItsParent) {
+  auto l1 = parent_->CreateDomain({.name = "l1"});
+  auto storage = parent_->CreateDomain({.name = "storage"});
+  ASSERT_TRUE(l1.ok() && storage.ok());
+  const domid_t l1_id = l1->first.id, storage_id = storage->first.id;
+  ASSERT_TRUE(parent_->Connect({l1_id, 7}, {storage_id, 50}, false).ok());
+  testing::RawGuest sink(&parent_->hypervisor(), storage_id);
+  ASSERT_EQ(sink.Register(50, XEN_ARGO_DOMID_ANY, 4096,
+                          testing::RawGuest::Frames(4096, kRingFrame)),
+            0);
+
+  const std::string socket = dir_ + "/l0-attach.sock";
+  ASSERT_TRUE(platform_
+                  ->AttachToParent({.socket = socket,
+                                    .domain = "l1",
+                                    .token = l1->second,
+                                    .cpus = 3})
+                  .ok());
+  EXPECT_EQ(platform_
+                ->AttachToParent(
+                    {.socket = socket, .domain = "l1", .token = l1->second})
+                .code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "once only";
+
+  v1::Topology t;
+  ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());
+  EXPECT_EQ(t.role(), v1::Topology::CHILD);
+  EXPECT_EQ(t.level(), 1u);
+  EXPECT_EQ(t.parent(), socket);
+  EXPECT_EQ(t.domid_at_parent(), l1_id);
+  ASSERT_TRUE(t.has_parent_link());
+  EXPECT_EQ(t.parent_link().socket(), socket);
+  EXPECT_EQ(t.parent_link().domain(), "l1");
+  EXPECT_EQ(t.parent_link().domid(), l1_id);
+  EXPECT_EQ(t.parent_link().cpus(), 3u);
+  EXPECT_EQ(t.parent_link().state(), v1::ParentLink::CONNECTED);
+
+  v1::Topology pt;
+  ASSERT_TRUE(parent_stub_->GetTopology(Ctx().get(), {}, &pt).ok());
+  EXPECT_EQ(pt.role(), v1::Topology::ROOT);
+  ASSERT_EQ(pt.child_levels_size(), 1);
+  EXPECT_EQ(pt.child_levels(0).name(), "l1");
+  EXPECT_EQ(pt.child_levels(0).id(), l1_id);
+  EXPECT_EQ(pt.child_levels(0).cpus(), 3u);
+  EXPECT_EQ(pt.child_levels(0).state(), v1::Domain::RUNNING);
+  ASSERT_EQ(pt.children_size(), 1);
+  EXPECT_EQ(pt.children(0), "l1");
+
+  // Up: g:100 -> parent:7, which the parent cables l1:7 -> storage:50.
+  v1::Domain g = Create("g");
+  ASSERT_TRUE(Connect(End("g", 100), Parent(7)).ok());
+  testing::RawGuest sender(&platform_->hypervisor(), g.id());
+  const std::string text = "up a level";
+  const auto payload = absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  ASSERT_EQ(sender.Send(100, ARGO_DOMID_IMPLICIT, 0, payload),
+            static_cast<int64_t>(text.size()));
+  // Uncabled in the parent: its refusal reaches the sender.
+  ASSERT_TRUE(Connect(End("g", 101), Parent(8)).ok());
+  EXPECT_EQ(sender.Send(101, ARGO_DOMID_IMPLICIT, 0, payload),
+            -XEN_ECONNREFUSED);
+
+  v1::Stats stats;
+  ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+  EXPECT_EQ(stats.nesting().up_forwarded(), 1u);
+  EXPECT_EQ(stats.nesting().up_refused(), 1u);
+  ASSERT_TRUE(stats.has_parent_link());
+  EXPECT_EQ(stats.parent_link().up_sent(), 1u);
+  EXPECT_EQ(stats.parent_link().up_refused(), 1u);
+  EXPECT_EQ(stats.parent_link().down_delivered(), 0u);
+
+  // Down: storage:50 -> l1:7 comes down as parent:7 -> g:100. Nothing
+  // listens on g:100 yet: dropped and counted here, wrapped there.
+  ASSERT_EQ(sink.Send(50, ARGO_DOMID_IMPLICIT, 0, payload),
+            static_cast<int64_t>(text.size()));
+  v1::Stats parent_stats;
+  ASSERT_TRUE(parent_stub_->GetStats(Ctx().get(), {}, &parent_stats).ok());
+  EXPECT_EQ(parent_stats.nesting().down_wrapped(), 1u);
+  EXPECT_FALSE(parent_stats.has_parent_link());
+  for (int i = 0; i < 2000 && stats.parent_link().dropped_refused() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+  }
+  EXPECT_EQ(stats.parent_link().dropped_refused(), 1u);
+  EXPECT_EQ(stats.parent_link().dropped_no_cable(), 0u);
+
+  // The parent goes: the link is lost, sends up are refused, and the
+  // level goes on.
+  guests_.reset();
+  for (int i = 0; i < 2000 && t.parent_link().state() != v1::ParentLink::LOST;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(stub_->GetTopology(Ctx().get(), {}, &t).ok());
+  }
+  EXPECT_EQ(t.parent_link().state(), v1::ParentLink::LOST);
+  EXPECT_EQ(sender.Send(100, ARGO_DOMID_IMPLICIT, 0, payload),
+            -XEN_ECONNREFUSED);
+  ASSERT_TRUE(stub_->GetStats(Ctx().get(), {}, &stats).ok());
+  EXPECT_EQ(stats.parent_link().up_refused(), 2u);
+  ASSERT_TRUE(parent_stub_->GetTopology(Ctx().get(), {}, &pt).ok());
+  ASSERT_EQ(pt.child_levels_size(), 1);
+  EXPECT_EQ(pt.child_levels(0).state(), v1::Domain::CREATED)
+      << "its process is gone";
 }
 
 TEST_F(ServiceTest, ApplyIsAllOrNothing) {

@@ -3,21 +3,22 @@
 // hypervisor. (Cross-process behaviour: tests/transport/guest_process_test.)
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "argo_core/guest/argo_guest.h"
 #include "argo_core/hypervisor.h"
+#include "argo_core/public/argo_nesting.h"
 #include "argo_core/public/xen_errno.h"
 #include "gtest/gtest.h"
 #include "tests/testing/transport_harness.h"
@@ -107,6 +108,27 @@ TEST_P(TransportTest, RefusalsChangeNothing) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(world_.harness->authority().crashes(), 0);
   EXPECT_EQ(world_.harness->server().attached_count(), 1u);
+}
+
+// A child level (argo-hv --parent) says so in its hello; the authority
+// sees the CPU count. The library refuses a count the wire cannot carry.
+TEST_P(TransportTest, AnAttachAsALevelCarriesItsCpusToTheAuthority) {
+  auto options = world_.harness->OptionsFor(kA, GetParam());
+  options.level_cpus = 3;
+  auto level = guest::Attachment::Attach(options);
+  ASSERT_TRUE(level.ok()) << level.status();
+  auto plain = MustAttach(kB);
+  ASSERT_TRUE(plain);
+  const std::vector<std::string> log = world_.harness->authority().log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0], "attach 1 as a level of 3 cpus");
+  EXPECT_EQ(log[1], "attach 2");
+  level->reset();
+  options.level_cpus = ARGO_LEVEL_MAX_CPUS + 1;
+  auto too_many = guest::Attachment::Attach(options);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(too_many.status().message(),
+            "level_cpus: 65 (0 for a guest, 1..64 for a child level)");
 }
 
 TEST_P(TransportTest, DetachIsACrashAndReattachWorks) {

@@ -53,6 +53,7 @@ TEST(DecodeHelloTest, ValidHelloByIdDecodes) {
   ASSERT_TRUE(absl::holds_alternative<domid_t>(request->domain));
   EXPECT_EQ(absl::get<domid_t>(request->domain), 5);
   EXPECT_EQ(request->token, "ab5cd");
+  EXPECT_EQ(request->level_cpus, 0u) << "a plain guest";
 }
 
 TEST(DecodeHelloTest, ValidLowLatencyHelloByNameDecodes) {
@@ -186,6 +187,26 @@ TEST(DecodeHelloTest, NonZeroReservedBytesAreRejected) {
     hello.reserved[i] = 1;
     EXPECT_EQ(HelloError(hello), "hello: reserved bytes are not zero") << i;
   }
+}
+
+TEST(DecodeHelloTest, LevelCpusOneToMaxDeclareAChildLevel) {
+  for (uint8_t cpus : {1, 2, ARGO_LEVEL_MAX_CPUS}) {
+    Hello hello = ValidHello();
+    hello.level_cpus = cpus;
+    absl::StatusOr<AttachRequest> request = DecodeHello(Bytes(hello));
+    ASSERT_TRUE(request.ok()) << request.status();
+    EXPECT_EQ(request->level_cpus, cpus);
+  }
+}
+
+TEST(DecodeHelloTest, LevelCpusOverTheMaximumAreRejected) {
+  Hello hello = ValidHello();
+  hello.level_cpus = ARGO_LEVEL_MAX_CPUS + 1;
+  EXPECT_EQ(HelloError(hello),
+            "hello: a level of 65 CPUs, expected 0 (a guest) or 1..64");
+  hello.level_cpus = 255;
+  EXPECT_EQ(HelloError(hello),
+            "hello: a level of 255 CPUs, expected 0 (a guest) or 1..64");
 }
 
 // ---- Frames ----------------------------------------------------------------

@@ -95,9 +95,16 @@ int Explain(Context& ctx, const Args& args) {
 std::vector<Command> CableCommands() {
   return {
       {"connect", "FROM TO [--one-way]", "cable FROM's port to TO's port",
-       "FROM, TO: DOMAIN:PORT (a name or an id); TO may be parent:PORT (up to "
-       "the next hypervisor).\nA guest then sends from FROM's port naming "
-       "only that port (DOMID_IMPLICIT) and the hypervisor delivers to TO.\n"
+       "FROM, TO: DOMAIN:PORT (a name or an id), or parent:PORT for one of "
+       "them (not both): the parent hypervisor's side of this level "
+       "(docs/toolstack.md, Nesting).\n"
+       "A guest then sends from FROM's port naming only that port "
+       "(DOMID_IMPLICIT) and the hypervisor delivers to TO.\n"
+       "  D:p parent:q   D's sends from p go up, as this level's sends from "
+       "its port q in the parent; both ways: what the parent's cable sends "
+       "to this level's port q comes down to D:p\n"
+       "  parent:r D:p   what comes down on port r goes to D:p (with "
+       "--one-way, only that)\n"
        "  --one-way  install FROM -> TO only (default: both ways)",
        {{}, {"one-way"}, 2, 2}, Connect},
       {"disconnect", "FROM [--one-way]", "remove FROM's cable",

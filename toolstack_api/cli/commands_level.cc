@@ -75,6 +75,20 @@ int Stats(Context& ctx, const Args&) {
                         absl::StrCat(c.eagain()), absl::StrCat(c.denials())});
         }
         table.Print(out);
+        const v1::NestingCounters& n = s.nesting();
+        out << "nesting: up_forwarded " << n.up_forwarded() << "  up_refused "
+            << n.up_refused() << "  down_wrapped " << n.down_wrapped()
+            << "  loops " << n.loops() << "\n";
+        if (s.has_parent_link()) {
+          const v1::ParentLinkCounters& p = s.parent_link();
+          out << "parent link: up_sent " << p.up_sent() << "  up_refused "
+              << p.up_refused() << "  down_delivered " << p.down_delivered()
+              << "  down_blocked " << p.down_blocked() << "\n"
+              << "  dropped: no_cable " << p.dropped_no_cable()
+              << "  refused " << p.dropped_refused() << "  malformed "
+              << p.dropped_malformed() << "  loop " << p.dropped_loop()
+              << "\n";
+        }
       });
 }
 
@@ -146,10 +160,23 @@ int Topology(Context& ctx, const Args&) {
       ctx, &v1::Toolstack::Stub::GetTopology, v1::GetTopologyRequest(),
       [&](const v1::Topology& t) {
         ctx.out() << "level:    " << t.level() << "\n"
+                  << "role:     "
+                  << (t.role() == v1::Topology::CHILD ? "child" : "root")
+                  << "\n"
                   << "parent:   " << (t.parent().empty() ? "(none)" : t.parent())
                   << "\n";
         if (!t.parent().empty()) {
           ctx.out() << "domid at parent: " << t.domid_at_parent() << "\n";
+        }
+        if (t.has_parent_link()) {
+          const v1::ParentLink& p = t.parent_link();
+          ctx.out() << "parent link: domain " << p.domain() << " (id "
+                    << p.domid() << " in the parent), " << p.cpus()
+                    << (p.cpus() == 1 ? " cpu, " : " cpus, ")
+                    << (p.state() == v1::ParentLink::LOST
+                            ? "lost (sends up get ECONNREFUSED)"
+                            : "connected")
+                    << "\n";
         }
         ctx.out() << "children: "
                   << (t.children().empty()
@@ -160,6 +187,15 @@ int Topology(Context& ctx, const Args&) {
                   << (t.attach_socket().empty() ? std::string("(not served)")
                                                 : t.attach_socket())
                   << "\n";
+        if (t.child_levels().empty()) return;
+        ctx.out() << "child levels:\n";
+        TextTable table({"NAME", "ID", "CPUS", "STATE"});
+        for (const v1::ChildLevel& c : t.child_levels()) {
+          table.AddRow({c.name(), absl::StrCat(c.id()), absl::StrCat(c.cpus()),
+                        c.state() == v1::Domain::RUNNING ? "running"
+                                                         : "not attached"});
+        }
+        table.Print(ctx.out());
       });
 }
 
@@ -196,7 +232,13 @@ std::vector<Command> LevelCommands() {
        "waiting senders, messages and bytes received, EAGAIN refusals.\n" +
            std::string(kPageSizeHelp),
        {{"page-size"}, {}, 0, 1}, ListRings},
-      {"stats", "", "level and per-domain statistics", "", {}, Stats},
+      {"stats", "", "level and per-domain statistics",
+       "Then the nesting counters (docs/toolstack.md, Nesting): the\n"
+       "hypervisor's (sends forwarded to and refused by the parent, messages\n"
+       "wrapped for child levels, path loops) and, for a level with a parent,\n"
+       "its link's (sent up, refused, delivered down, waits on full rings,\n"
+       "and what came down and was dropped, by reason).",
+       {}, Stats},
       {"watch", "[--kind KIND]... [--domain DOMAIN] [--count N] [--for SECONDS]",
        "stream events as they happen",
        "KIND: " + KindNames() + ".\n"
@@ -209,8 +251,12 @@ std::vector<Command> LevelCommands() {
        "field suppressed in --json).",
        {{"kind", "domain", "count", "for"}, {}, 0, 0}, Watch},
       {"topology", "", "this level's place among hypervisors",
-       "Also where guest processes attach (the attach socket).", {},
-       Topology},
+       "Its role (root, or child of a parent: argo-hv --parent), the link to\n"
+       "the parent (its attach socket, this level's domain and id there, the\n"
+       "receive buffers, connected or lost), where guest processes attach\n"
+       "(the attach socket) and the child levels: domains here whose process\n"
+       "attached as a level (running, or not attached since it went).",
+       {}, Topology},
       {"apply", "CONFIG", "apply a boot configuration (all or nothing)",
        "CONFIG: argo.config.v1 text format (see configs/). A policy_file in "
        "it is read here, relative to CONFIG. A bad file changes nothing and "
