@@ -173,6 +173,14 @@ size_t ParentLink::Pump() {
   return consumed;
 }
 
+size_t ParentLink::PumpBuffer(uint32_t cpu) {
+  if (cpu >= buffers_.size()) return 0;
+  size_t consumed = 0;
+  DrainBuffer(*buffers_[cpu], &consumed);
+  if (consumed != 0) parent_->NotifyNull().IgnoreError();
+  return consumed;
+}
+
 void ParentLink::DrainerLoop(Buffer* b) {
   absl::Duration backoff = kFirstBackoff;
   while (!stopping_.load(std::memory_order_relaxed)) {

@@ -67,6 +67,12 @@ class ParentLink final : public Uplink {
   // Drains every buffer once on the calling thread, delivering what fits;
   // returns the messages consumed (delivered or dropped).
   size_t Pump();
+  // Drains buffer `cpu` once on the calling thread, as its drainer would;
+  // returns the messages consumed (0 for no such buffer). N threads each
+  // pumping their own buffer run as the N drainers do (the per-CPU
+  // throughput benchmark). REQUIRES: threads = false, and no other thread
+  // drains buffer `cpu` at the same time.
+  size_t PumpBuffer(uint32_t cpu);
 
   struct Stats {
     uint64_t up_sent = 0;        // taken by the parent
