@@ -225,6 +225,8 @@ def xproc_ratios(fastest, get, cpuid, baselines, sendv):
         "xproc_notify_null_rtt_spin_over_pingpong":
             wall("BM_XprocNotifyNullRtt/real_time")
             / baselines["pingpong_roundtrip_ns"],
+        "nest_xproc_L2_L0_over_xproc_sendv":
+            wall("BM_XprocNestUp/real_time") / spin,
     }
 
 
@@ -343,7 +345,8 @@ def main():
                 "xproc_notify_null_rtt_spin_over_pingpong",
                 "xproc_sendv_rtt_block_over_cpuid",
                 "xproc_sendv_rtt_block_over_eventfd_rtt_fastest",
-                "xproc_pingpong_spin_over_cpuid"):
+                "xproc_pingpong_spin_over_cpuid",
+                "nest_xproc_L2_L0_over_xproc_sendv"):
         md.append(f"| `{key}` | {ratios[key]:.4f} |")
     md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
     with open(f"{out_dir}/report.md", "w") as f:
