@@ -1,6 +1,7 @@
 #include "nesting/parent_link.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@ constexpr absl::Duration kLastBackoff = absl::Milliseconds(2);
 // A drainer or the VIRQ thread looks at the world at least this often
 // (stop requests; a lost wake-up can cost no more than this).
 constexpr absl::Duration kIdleCheck = absl::Milliseconds(100);
+constexpr std::chrono::milliseconds kIdleCheckChrono{100};
 
 }  // namespace
 
@@ -52,6 +54,7 @@ absl::StatusOr<std::unique_ptr<ParentLink>> ParentLink::Start(
   }
   level->hypervisor().SetUplink(link.get());
   if (options.threads) {
+    link->threads_ = true;
     for (auto& b : link->buffers_) {
       b->drainer = std::thread([l = link.get(), p = b.get()] {
         l->DrainerLoop(p);
@@ -71,9 +74,10 @@ void ParentLink::Stop() {
   stopping_.store(true);
   for (auto& b : buffers_) {
     {
-      absl::MutexLock l(&b->mu);
+      MutexLock l(&b->mu);
       b->pending = true;
     }
+    b->wake.notify_one();
     if (b->drainer.joinable()) b->drainer.join();
   }
   if (virq_thread_.joinable()) virq_thread_.join();
@@ -106,7 +110,7 @@ int64_t ParentLink::SendUp(const UpwardMessage& message) {
   const int e = XenErrnoOf(sent.status());
   if (e == XEN_EAGAIN) {
     // The parent queued u's wake-up on the full ring; pass it on.
-    absl::MutexLock l(&waiters_mu_);
+    MutexLock l(&waiters_mu_);
     upstream_waiters_.insert(message.sender);
   } else if (e == XEN_EIO || e == 0) {
     lost_.store(true, std::memory_order_relaxed);
@@ -166,6 +170,7 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
 }
 
 size_t ParentLink::Pump() {
+  if (threads_) return 0;
   size_t consumed = 0;
   for (auto& b : buffers_) DrainBuffer(*b, &consumed);
   // Room was made: the parent wakes senders waiting for it.
@@ -174,7 +179,7 @@ size_t ParentLink::Pump() {
 }
 
 size_t ParentLink::PumpBuffer(uint32_t cpu) {
-  if (cpu >= buffers_.size()) return 0;
+  if (threads_ || cpu >= buffers_.size()) return 0;
   size_t consumed = 0;
   DrainBuffer(*buffers_[cpu], &consumed);
   if (consumed != 0) parent_->NotifyNull().IgnoreError();
@@ -185,7 +190,7 @@ void ParentLink::DrainerLoop(Buffer* b) {
   absl::Duration backoff = kFirstBackoff;
   while (!stopping_.load(std::memory_order_relaxed)) {
     {
-      absl::MutexLock l(&b->mu);
+      MutexLock l(&b->mu);
       b->pending = false;
     }
     size_t consumed = 0;
@@ -199,15 +204,16 @@ void ParentLink::DrainerLoop(Buffer* b) {
       continue;
     }
     backoff = kFirstBackoff;
-    absl::MutexLock l(&b->mu);
-    b->mu.AwaitWithTimeout(absl::Condition(&b->pending), kIdleCheck);
+    MutexLock l(&b->mu);
+    // A spurious or timed-out wake-up only costs one more empty drain.
+    if (!b->pending) b->wake.wait_for(b->mu, kIdleCheckChrono);
   }
 }
 
 void ParentLink::WakeUpstreamWaiters() {
   absl::flat_hash_set<domid_t> woken;
   {
-    absl::MutexLock l(&waiters_mu_);
+    MutexLock l(&waiters_mu_);
     woken.swap(upstream_waiters_);
   }
   for (domid_t d : woken) level_->notifier().RaiseVirq(d);
@@ -226,8 +232,11 @@ void ParentLink::VirqLoop() {
     if (!*raised) continue;
     for (auto& b : buffers_) {
       if (b->reader->BytesAvailable() == 0) continue;
-      absl::MutexLock l(&b->mu);
-      b->pending = true;
+      {
+        MutexLock l(&b->mu);
+        b->pending = true;
+      }
+      b->wake.notify_one();
     }
     WakeUpstreamWaiters();
   }
