@@ -119,11 +119,11 @@ int64_t ParentLink::SendUp(const UpwardMessage& message) {
   return -e;
 }
 
-bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
+bool ParentLink::DeliverOne(Buffer& b, const RingReader::Peeked& m) {
   NamePath path;
   const auto payload = absl::MakeConstSpan(m.parts, m.nparts);
   if (m.message_type != ARGO_MSG_TYPE_PATH || ParseNamePath(payload, &path) < 0) {
-    counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+    b.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   Level& level = *level_;
@@ -132,7 +132,7 @@ bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
   if (to.rc != 0 ||
       level.hypervisor().DomainGeneration(to.domid).value_or(0) !=
           to.domain_generation) {
-    counters_.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
+    b.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   HostMessage host;
@@ -142,11 +142,11 @@ bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
   host.parts = payload;
   const int64_t rc = level.hypervisor().DeliverFromHost(host);
   if (rc >= 0) {
-    counters_.down_delivered.fetch_add(1, std::memory_order_relaxed);
+    b.down_delivered.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   if (rc == -XEN_EAGAIN) return false;
-  (rc == -XEN_ELOOP ? counters_.dropped_loop : counters_.dropped_refused)
+  (rc == -XEN_ELOOP ? b.dropped_loop : b.dropped_refused)
       .fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -156,12 +156,12 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
     RingReader::Peeked m;
     absl::StatusOr<bool> any = b.reader->Peek(&m);
     if (!any.ok()) {  // the reader reset the ring: what was there is lost
-      counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+      b.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     if (!*any) return Drained::kEmpty;
-    if (!DeliverOne(m)) {
-      counters_.down_blocked.fetch_add(1, std::memory_order_relaxed);
+    if (!DeliverOne(b, m)) {
+      b.down_blocked.fetch_add(1, std::memory_order_relaxed);
       return Drained::kBlocked;
     }
     b.reader->Consume();
@@ -246,14 +246,15 @@ ParentLink::Stats ParentLink::stats() const {
   Stats s;
   s.up_sent = counters_.up_sent.load(std::memory_order_relaxed);
   s.up_refused = counters_.up_refused.load(std::memory_order_relaxed);
-  s.down_delivered = counters_.down_delivered.load(std::memory_order_relaxed);
-  s.down_blocked = counters_.down_blocked.load(std::memory_order_relaxed);
-  s.dropped_no_cable =
-      counters_.dropped_no_cable.load(std::memory_order_relaxed);
-  s.dropped_refused = counters_.dropped_refused.load(std::memory_order_relaxed);
-  s.dropped_malformed =
-      counters_.dropped_malformed.load(std::memory_order_relaxed);
-  s.dropped_loop = counters_.dropped_loop.load(std::memory_order_relaxed);
+  for (const auto& b : buffers_) {
+    s.down_delivered += b->down_delivered.load(std::memory_order_relaxed);
+    s.down_blocked += b->down_blocked.load(std::memory_order_relaxed);
+    s.dropped_no_cable += b->dropped_no_cable.load(std::memory_order_relaxed);
+    s.dropped_refused += b->dropped_refused.load(std::memory_order_relaxed);
+    s.dropped_malformed +=
+        b->dropped_malformed.load(std::memory_order_relaxed);
+    s.dropped_loop += b->dropped_loop.load(std::memory_order_relaxed);
+  }
   return s;
 }
 

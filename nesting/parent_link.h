@@ -105,6 +105,12 @@ class ParentLink final : public Uplink {
     std::condition_variable_any wake;  // pending became true
     bool pending ABSL_GUARDED_BY(mu) = false;
     std::thread drainer;
+    // Written by this buffer's drainer only, summed by stats(): drainers
+    // share no counter line either (one shared line costs a cross-core
+    // round trip per message and serialises them).
+    alignas(64) std::atomic<uint64_t> down_delivered{0}, down_blocked{0},
+        dropped_no_cable{0}, dropped_refused{0}, dropped_malformed{0},
+        dropped_loop{0};
   };
   enum class Drained { kEmpty, kBlocked };
 
@@ -113,7 +119,7 @@ class ParentLink final : public Uplink {
   // full; *consumed counts the messages consumed.
   Drained DrainBuffer(Buffer& b, size_t* consumed);
   // Delivers one message; false: the destination is full, keep it.
-  bool DeliverOne(const RingReader::Peeked& m);
+  bool DeliverOne(Buffer& b, const RingReader::Peeked& m);
   void DrainerLoop(Buffer* b);
   void VirqLoop();
   void WakeUpstreamWaiters();
@@ -132,12 +138,11 @@ class ParentLink final : public Uplink {
   Mutex waiters_mu_;
   absl::flat_hash_set<domid_t> upstream_waiters_ ABSL_GUARDED_BY(waiters_mu_);
 
-  struct Counters {
-    std::atomic<uint64_t> up_sent{0}, up_refused{0}, down_delivered{0},
-        down_blocked{0}, dropped_no_cable{0}, dropped_refused{0},
-        dropped_malformed{0}, dropped_loop{0};
+  // Upward counters: the level's senders'.
+  struct alignas(64) UpCounters {
+    std::atomic<uint64_t> up_sent{0}, up_refused{0};
   };
-  Counters counters_;
+  UpCounters counters_;
 };
 
 }  // namespace argo::nesting
