@@ -63,7 +63,16 @@ int Hypervisor::FillRingData(Domain& currd, uint64_t ent_hnd) {
   Domain* dst = nullptr;
   xen_argo_addr_t dst_addr = ent.ring;
   if (implicit) {
-    if (ResolveImplicit(currd, ent.ring.aport, &dst, &dst_addr) != 0) {
+    const int rc = ResolveImplicit(currd, ent.ring.aport, &dst, &dst_addr);
+    if (rc == kImplicitParent) {
+      // Cabled up: the ring is the parent's business. It exists as far as
+      // this level can tell; a send that met it full was refused with
+      // EAGAIN and the uplink raises the sender's VIRQ when the parent
+      // signals room (DESIGN §7). Saying EXISTS lets a waiting guest sleep
+      // for that VIRQ instead of retrying in a loop.
+      ent.flags |= XEN_ARGO_RING_EXISTS;
+      dst = nullptr;
+    } else if (rc != 0) {
       dst =
           nullptr;  // not cabled (or not here): flags 0, like a missing domain
     }

@@ -5,32 +5,35 @@
 namespace argo {
 
 void VirqRecorder::RaiseVirq(domid_t domid) {
+  Shard& s = ShardOf(domid);
   {
-    MutexLock l(&mu_);
-    ++counts_[domid];
+    MutexLock l(&s.mu);
+    ++s.counts[domid];
   }
-  raised_.notify_all();
+  s.raised.notify_all();
 }
 
-uint64_t VirqRecorder::CountLocked(domid_t domid) const {
-  auto it = counts_.find(domid);
-  return it == counts_.end() ? 0 : it->second;
+uint64_t VirqRecorder::Shard::CountLocked(domid_t domid) const {
+  auto it = counts.find(domid);
+  return it == counts.end() ? 0 : it->second;
 }
 
 uint64_t VirqRecorder::Count(domid_t domid) const {
-  MutexLock l(&mu_);
-  return CountLocked(domid);
+  const Shard& s = ShardOf(domid);
+  MutexLock l(&s.mu);
+  return s.CountLocked(domid);
 }
 
 uint64_t VirqRecorder::WaitBeyond(domid_t domid, uint64_t seen,
                                   absl::Duration timeout) {
-  MutexLock l(&mu_);
-  // condition_variable_any releases and retakes mu_ around the wait.
-  raised_.wait_for(mu_, absl::ToChronoNanoseconds(timeout),
-                   [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                     return CountLocked(domid) > seen;
-                   });
-  return CountLocked(domid);
+  Shard& s = ShardOf(domid);
+  MutexLock l(&s.mu);
+  // condition_variable_any releases and retakes the lock around the wait.
+  s.raised.wait_for(s.mu, absl::ToChronoNanoseconds(timeout),
+                    [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                      return s.CountLocked(domid) > seen;
+                    });
+  return s.CountLocked(domid);
 }
 
 }  // namespace argo

@@ -15,24 +15,35 @@
 
 namespace argo {
 
+// Thread safety: domains are spread over shards, each with its own lock
+// and condition variable, so raises for different domains (a level's
+// drainers delivering to different guests) do not serialise on one lock.
 class VirqRecorder final : public VirqNotifier {
  public:
-  void RaiseVirq(domid_t domid) override ABSL_LOCKS_EXCLUDED(mu_);
+  void RaiseVirq(domid_t domid) override;
 
   // VIRQs raised on `domid` so far.
-  uint64_t Count(domid_t domid) const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t Count(domid_t domid) const;
 
   // Waits until Count(domid) > seen or the timeout passes; returns the
   // count then.
-  uint64_t WaitBeyond(domid_t domid, uint64_t seen, absl::Duration timeout)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t WaitBeyond(domid_t domid, uint64_t seen, absl::Duration timeout);
 
  private:
-  uint64_t CountLocked(domid_t domid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static constexpr int kShards = 16;
+  struct alignas(64) Shard {
+    uint64_t CountLocked(domid_t domid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
-  mutable Mutex mu_;
-  std::condition_variable_any raised_;
-  absl::flat_hash_map<domid_t, uint64_t> counts_ ABSL_GUARDED_BY(mu_);
+    mutable Mutex mu;
+    std::condition_variable_any raised;
+    absl::flat_hash_map<domid_t, uint64_t> counts ABSL_GUARDED_BY(mu);
+  };
+  Shard& ShardOf(domid_t domid) { return shards_[domid % kShards]; }
+  const Shard& ShardOf(domid_t domid) const {
+    return shards_[domid % kShards];
+  }
+
+  Shard shards_[kShards];
 };
 
 }  // namespace argo

@@ -20,6 +20,12 @@
 //                                 one process: its baseline
 //   BM_IdleDaemonCpu              the server's CPU over 5 s with the idle
 //                                 guests attached (counter idle_cpu_percent)
+//   BM_XprocNestUp                BM_XprocSendvRtt/mode:2 from a guest at
+//                                 L2 of a second server process (L0 <- L1
+//                                 <- L2 as a nesting::Stack, guest servers
+//                                 on L2 and on L0): one 64-byte implicit
+//                                 send cabled up L2 -> L1 -> L0 to a ring
+//                                 of an L0 guest in this process
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -46,6 +52,7 @@
 #include "argo_core/xen_status.h"
 #include "benchmark/benchmark.h"
 #include "guest/attachment.h"
+#include "nesting/stack.h"
 #include "tests/testing/transport_harness.h"
 #include "transport/virq_sockets.h"
 
@@ -322,6 +329,121 @@ BENCHMARK(BM_XprocSendvRtt)
     ->Arg(static_cast<int>(Mode::kBlocking))
     ->Arg(static_cast<int>(Mode::kLowLatency))
     ->UseRealTime();
+
+// The nested server process: L0 <- L1 <- L2 in one nesting::Stack (the
+// links in-process, drainers inline: this figure sends up only), a guest
+// server on L2 for the sender and one on L0 for the ring's owner. Writes
+// "l2-socket\nl0-socket" to ready_fd; runs until its control pipe reads
+// EOF. (The attached level, argo-hv --parent, will put L1 and L2 in
+// processes of their own.)
+constexpr domid_t kNestL1 = 10, kNestL2 = 20, kNestSender = 1, kNestOwner = 1;
+
+[[noreturn]] void NestServerMain(int ready_fd, int control_fd) {
+  auto stack = Must(nesting::Stack::Create(), "stack");
+  nesting::ChildLevelOptions options;
+  options.threads = false;
+  nesting::Stack::Node* l1 =
+      Must(stack->AddLevel(stack->root(), "l1", kNestL1, options), "l1");
+  nesting::Stack::Node* l2 =
+      Must(stack->AddLevel(*l1, "l2", kNestL2, options), "l2");
+  nesting::Stack::Node& l0 = stack->root();
+  if (!stack->AddDomain(l0, kNestOwner, 1024).ok() ||
+      !stack->AddDomain(*l2, kNestSender, 1024).ok() ||
+      !l2->level->table()
+           .Connect({kNestSender, 7}, {ARGO_DOMID_PARENT, 7}, true)
+           .ok() ||
+      !l1->level->table()
+           .Connect({kNestL2, 7}, {ARGO_DOMID_PARENT, 8}, true)
+           .ok() ||
+      !l0.level->table().Connect({kNestL1, 8}, {kNestOwner, 1}, true).ok()) {
+    Die("nested world");
+  }
+  auto at_l2 = Must(
+      testing::TransportHarness::Start(&l2->level->hypervisor()), "server");
+  auto at_l0 =
+      Must(testing::TransportHarness::Start(&l0.level->hypervisor()), "server");
+  const std::string paths =
+      absl::StrCat(at_l2->socket_path(), "\n", at_l0->socket_path());
+  if (write(ready_fd, paths.data(), paths.size()) < 0) Die("ready");
+  close(ready_fd);
+  char c;
+  while (read(control_fd, &c, 1) > 0) {
+  }
+  std::_Exit(0);
+}
+
+class NestWorld {
+ public:
+  static NestWorld& Get() {
+    static NestWorld* world = new NestWorld();
+    return *world;
+  }
+  Guest& sender() { return sender_; }
+  GuestRing* ring() { return ring_; }
+
+ private:
+  NestWorld() {
+    int ready[2], control[2];
+    if (pipe(ready) != 0 || pipe(control) != 0) Die("pipe");
+    server_pid_ = fork();
+    if (server_pid_ == 0) {
+      close(ready[0]);
+      close(control[1]);
+      NestServerMain(ready[1], control[0]);
+    }
+    close(ready[1]);
+    close(control[0]);
+    control_fd_ = control[1];  // held until exit: the server's lifeline
+    char paths[512] = {};
+    if (read(ready[0], paths, sizeof(paths) - 1) <= 0) Die("nest server");
+    close(ready[0]);
+    const std::string both = paths;
+    const size_t nl = both.find('\n');
+    if (nl == std::string::npos) Die("nest server paths");
+    sender_ = AttachAs(both.substr(0, nl), kNestSender, Mode::kLowLatency);
+    owner_ = AttachAs(both.substr(nl + 1), kNestOwner, Mode::kLowLatency);
+    ring_ = Must(owner_.argo->RegisterRing(1, XEN_ARGO_DOMID_ANY, kRingLen),
+                 "ring");
+    std::atexit([] {
+      const pid_t pid = NestWorld::Get().server_pid_;
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    });
+  }
+
+  pid_t server_pid_ = 0;
+  int control_fd_ = -1;
+  Guest sender_, owner_;
+  GuestRing* ring_ = nullptr;
+};
+
+// Forked before main too, for the same reason.
+const bool kNestWorldStarted = (NestWorld::Get(), true);
+
+void BM_XprocNestUp(benchmark::State& state) {
+  NestWorld& w = NestWorld::Get();
+  const std::vector<uint8_t> payload(64, 0x5a);
+  const xen_argo_addr_t implicit{0, ARGO_DOMID_IMPLICIT, 0};
+  // As BM_XprocSendvRtt: the ring drained untimed every 1,024 messages
+  // (each 64 bytes plus a two-hop path block).
+  int since_drain = 0;
+  for (auto _ : state) {
+    absl::StatusOr<uint32_t> sent = w.sender().argo->Send(7, implicit,
+                                                           payload, 0);
+    if (!sent.ok()) {
+      state.SkipWithError(std::string(sent.status().message()).c_str());
+      break;
+    }
+    if (++since_drain == 1024) {
+      state.PauseTiming();
+      while (w.ring()->BytesAvailable() != 0) (void)w.ring()->Read();
+      since_drain = 0;
+      state.ResumeTiming();
+    }
+  }
+  while (w.ring()->BytesAvailable() != 0) (void)w.ring()->Read();
+}
+BENCHMARK(BM_XprocNestUp)->UseRealTime();
 
 // The transport alone: a NULL notify (no ring, no VIRQ) in low-latency mode.
 void BM_XprocNotifyNullRtt(benchmark::State& state) {

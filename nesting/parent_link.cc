@@ -1,6 +1,7 @@
 #include "nesting/parent_link.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@ constexpr absl::Duration kLastBackoff = absl::Milliseconds(2);
 // A drainer or the VIRQ thread looks at the world at least this often
 // (stop requests; a lost wake-up can cost no more than this).
 constexpr absl::Duration kIdleCheck = absl::Milliseconds(100);
+constexpr std::chrono::milliseconds kIdleCheckChrono{100};
 
 }  // namespace
 
@@ -52,6 +54,7 @@ absl::StatusOr<std::unique_ptr<ParentLink>> ParentLink::Start(
   }
   level->hypervisor().SetUplink(link.get());
   if (options.threads) {
+    link->threads_ = true;
     for (auto& b : link->buffers_) {
       b->drainer = std::thread([l = link.get(), p = b.get()] {
         l->DrainerLoop(p);
@@ -71,9 +74,10 @@ void ParentLink::Stop() {
   stopping_.store(true);
   for (auto& b : buffers_) {
     {
-      absl::MutexLock l(&b->mu);
+      MutexLock l(&b->mu);
       b->pending = true;
     }
+    b->wake.notify_one();
     if (b->drainer.joinable()) b->drainer.join();
   }
   if (virq_thread_.joinable()) virq_thread_.join();
@@ -106,7 +110,7 @@ int64_t ParentLink::SendUp(const UpwardMessage& message) {
   const int e = XenErrnoOf(sent.status());
   if (e == XEN_EAGAIN) {
     // The parent queued u's wake-up on the full ring; pass it on.
-    absl::MutexLock l(&waiters_mu_);
+    MutexLock l(&waiters_mu_);
     upstream_waiters_.insert(message.sender);
   } else if (e == XEN_EIO || e == 0) {
     lost_.store(true, std::memory_order_relaxed);
@@ -115,11 +119,11 @@ int64_t ParentLink::SendUp(const UpwardMessage& message) {
   return -e;
 }
 
-bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
+bool ParentLink::DeliverOne(Buffer& b, const RingReader::Peeked& m) {
   NamePath path;
   const auto payload = absl::MakeConstSpan(m.parts, m.nparts);
   if (m.message_type != ARGO_MSG_TYPE_PATH || ParseNamePath(payload, &path) < 0) {
-    counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+    b.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   Level& level = *level_;
@@ -128,7 +132,7 @@ bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
   if (to.rc != 0 ||
       level.hypervisor().DomainGeneration(to.domid).value_or(0) !=
           to.domain_generation) {
-    counters_.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
+    b.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   HostMessage host;
@@ -138,11 +142,11 @@ bool ParentLink::DeliverOne(const RingReader::Peeked& m) {
   host.parts = payload;
   const int64_t rc = level.hypervisor().DeliverFromHost(host);
   if (rc >= 0) {
-    counters_.down_delivered.fetch_add(1, std::memory_order_relaxed);
+    b.down_delivered.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
   if (rc == -XEN_EAGAIN) return false;
-  (rc == -XEN_ELOOP ? counters_.dropped_loop : counters_.dropped_refused)
+  (rc == -XEN_ELOOP ? b.dropped_loop : b.dropped_refused)
       .fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -152,12 +156,12 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
     RingReader::Peeked m;
     absl::StatusOr<bool> any = b.reader->Peek(&m);
     if (!any.ok()) {  // the reader reset the ring: what was there is lost
-      counters_.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+      b.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     if (!*any) return Drained::kEmpty;
-    if (!DeliverOne(m)) {
-      counters_.down_blocked.fetch_add(1, std::memory_order_relaxed);
+    if (!DeliverOne(b, m)) {
+      b.down_blocked.fetch_add(1, std::memory_order_relaxed);
       return Drained::kBlocked;
     }
     b.reader->Consume();
@@ -166,9 +170,18 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
 }
 
 size_t ParentLink::Pump() {
+  if (threads_) return 0;
   size_t consumed = 0;
   for (auto& b : buffers_) DrainBuffer(*b, &consumed);
   // Room was made: the parent wakes senders waiting for it.
+  if (consumed != 0) parent_->NotifyNull().IgnoreError();
+  return consumed;
+}
+
+size_t ParentLink::PumpBuffer(uint32_t cpu) {
+  if (threads_ || cpu >= buffers_.size()) return 0;
+  size_t consumed = 0;
+  DrainBuffer(*buffers_[cpu], &consumed);
   if (consumed != 0) parent_->NotifyNull().IgnoreError();
   return consumed;
 }
@@ -177,7 +190,7 @@ void ParentLink::DrainerLoop(Buffer* b) {
   absl::Duration backoff = kFirstBackoff;
   while (!stopping_.load(std::memory_order_relaxed)) {
     {
-      absl::MutexLock l(&b->mu);
+      MutexLock l(&b->mu);
       b->pending = false;
     }
     size_t consumed = 0;
@@ -191,15 +204,16 @@ void ParentLink::DrainerLoop(Buffer* b) {
       continue;
     }
     backoff = kFirstBackoff;
-    absl::MutexLock l(&b->mu);
-    b->mu.AwaitWithTimeout(absl::Condition(&b->pending), kIdleCheck);
+    MutexLock l(&b->mu);
+    // A spurious or timed-out wake-up only costs one more empty drain.
+    if (!b->pending) b->wake.wait_for(b->mu, kIdleCheckChrono);
   }
 }
 
 void ParentLink::WakeUpstreamWaiters() {
   absl::flat_hash_set<domid_t> woken;
   {
-    absl::MutexLock l(&waiters_mu_);
+    MutexLock l(&waiters_mu_);
     woken.swap(upstream_waiters_);
   }
   for (domid_t d : woken) level_->notifier().RaiseVirq(d);
@@ -218,8 +232,11 @@ void ParentLink::VirqLoop() {
     if (!*raised) continue;
     for (auto& b : buffers_) {
       if (b->reader->BytesAvailable() == 0) continue;
-      absl::MutexLock l(&b->mu);
-      b->pending = true;
+      {
+        MutexLock l(&b->mu);
+        b->pending = true;
+      }
+      b->wake.notify_one();
     }
     WakeUpstreamWaiters();
   }
@@ -229,14 +246,15 @@ ParentLink::Stats ParentLink::stats() const {
   Stats s;
   s.up_sent = counters_.up_sent.load(std::memory_order_relaxed);
   s.up_refused = counters_.up_refused.load(std::memory_order_relaxed);
-  s.down_delivered = counters_.down_delivered.load(std::memory_order_relaxed);
-  s.down_blocked = counters_.down_blocked.load(std::memory_order_relaxed);
-  s.dropped_no_cable =
-      counters_.dropped_no_cable.load(std::memory_order_relaxed);
-  s.dropped_refused = counters_.dropped_refused.load(std::memory_order_relaxed);
-  s.dropped_malformed =
-      counters_.dropped_malformed.load(std::memory_order_relaxed);
-  s.dropped_loop = counters_.dropped_loop.load(std::memory_order_relaxed);
+  for (const auto& b : buffers_) {
+    s.down_delivered += b->down_delivered.load(std::memory_order_relaxed);
+    s.down_blocked += b->down_blocked.load(std::memory_order_relaxed);
+    s.dropped_no_cable += b->dropped_no_cable.load(std::memory_order_relaxed);
+    s.dropped_refused += b->dropped_refused.load(std::memory_order_relaxed);
+    s.dropped_malformed +=
+        b->dropped_malformed.load(std::memory_order_relaxed);
+    s.dropped_loop += b->dropped_loop.load(std::memory_order_relaxed);
+  }
   return s;
 }
 

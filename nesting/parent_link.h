@@ -25,6 +25,7 @@
 #define NESTING_PARENT_LINK_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -32,7 +33,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "argo_core/mutex.h"
 #include "argo_core/ring_reader.h"
 #include "argo_core/uplink.h"
 #include "guest/guest.h"
@@ -65,8 +66,16 @@ class ParentLink final : public Uplink {
   int64_t SendUp(const UpwardMessage& message) override;
 
   // Drains every buffer once on the calling thread, delivering what fits;
-  // returns the messages consumed (delivered or dropped).
+  // returns the messages consumed (delivered or dropped). With drainer
+  // threads it does nothing and returns 0: each buffer has one reader, its
+  // drainer (so Stack::PumpAll is harmless on a threaded stack).
   size_t Pump();
+  // Drains buffer `cpu` once on the calling thread, as its drainer would;
+  // returns the messages consumed (0 for no such buffer). N threads each
+  // pumping their own buffer run as the N drainers do (the per-CPU
+  // throughput benchmark). 0 with drainer threads, as Pump. REQUIRES: no
+  // other thread drains buffer `cpu` at the same time.
+  size_t PumpBuffer(uint32_t cpu);
 
   struct Stats {
     uint64_t up_sent = 0;        // taken by the parent
@@ -87,13 +96,21 @@ class ParentLink final : public Uplink {
 
  private:
   // One receive buffer and its drainer's state: touched by that drainer
-  // (and the VIRQ thread's wake-up) only.
+  // (and the VIRQ thread's wake-up) only. argo::Mutex, not absl::Mutex,
+  // so TSan sees the edges (argo_core/mutex.h).
   struct alignas(64) Buffer {
     GuestRing* ring = nullptr;
     std::unique_ptr<RingReader> reader;
-    absl::Mutex mu;
+    Mutex mu;
+    std::condition_variable_any wake;  // pending became true
     bool pending ABSL_GUARDED_BY(mu) = false;
     std::thread drainer;
+    // Written by this buffer's drainer only, summed by stats(): drainers
+    // share no counter line either (one shared line costs a cross-core
+    // round trip per message and serialises them).
+    alignas(64) std::atomic<uint64_t> down_delivered{0}, down_blocked{0},
+        dropped_no_cable{0}, dropped_refused{0}, dropped_malformed{0},
+        dropped_loop{0};
   };
   enum class Drained { kEmpty, kBlocked };
 
@@ -102,7 +119,7 @@ class ParentLink final : public Uplink {
   // full; *consumed counts the messages consumed.
   Drained DrainBuffer(Buffer& b, size_t* consumed);
   // Delivers one message; false: the destination is full, keep it.
-  bool DeliverOne(const RingReader::Peeked& m);
+  bool DeliverOne(Buffer& b, const RingReader::Peeked& m);
   void DrainerLoop(Buffer* b);
   void VirqLoop();
   void WakeUpstreamWaiters();
@@ -112,20 +129,20 @@ class ParentLink final : public Uplink {
   std::unique_ptr<guest::Guest> parent_;
   std::vector<std::unique_ptr<Buffer>> buffers_;
   std::thread virq_thread_;
+  bool threads_ = false;  // the drainers run: Pump and PumpBuffer are off
   std::atomic<bool> stopping_{false};
   std::atomic<bool> lost_{false};
 
   // Senders here that got EAGAIN from upstream: woken (VIRQ) when the
   // parent raises u's VIRQ. At most one entry per domain.
-  absl::Mutex waiters_mu_;
+  Mutex waiters_mu_;
   absl::flat_hash_set<domid_t> upstream_waiters_ ABSL_GUARDED_BY(waiters_mu_);
 
-  struct Counters {
-    std::atomic<uint64_t> up_sent{0}, up_refused{0}, down_delivered{0},
-        down_blocked{0}, dropped_no_cable{0}, dropped_refused{0},
-        dropped_malformed{0}, dropped_loop{0};
+  // Upward counters: the level's senders'.
+  struct alignas(64) UpCounters {
+    std::atomic<uint64_t> up_sent{0}, up_refused{0};
   };
-  Counters counters_;
+  UpCounters counters_;
 };
 
 }  // namespace argo::nesting

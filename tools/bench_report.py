@@ -51,6 +51,20 @@ TARGETS = [
      "stream between two in-process guests"),
     ("idle_cpu_percent", "<=", 1,
      "the daemon with 8 attached idle guests burns no CPU"),
+    ("nest_up_L2_L0_over_sendv_64B", "<=", 3.0,
+     "a 64-byte implicit send from L2 up to an L0 guest, read there, vs a "
+     "single-level implicit send and read (drainers inline, one thread: "
+     "CPU per message; thread wake-ups are measured by the xproc figures)"),
+    ("nest_up_L2_L0_over_sendv_4KiB", "<=", 3.0,
+     "... the same at 4 KiB"),
+    ("nest_down_L0_L2_over_sendv_64B", "<=", 3.0,
+     "a 64-byte implicit send from L0 down to an L2 guest (both links "
+     "pumped inline), read there, vs a single-level implicit send and read"),
+    ("nest_down_L0_L2_over_sendv_4KiB", "<=", 3.0,
+     "... the same at 4 KiB"),
+    ("nest_percpu_4cpu_over_1cpu", ">=", 1.6,
+     "a level's downward delivery with 4 receive buffers drained by 4 "
+     "threads vs 1 by 1 (msgs/s): per-buffer drainers do not serialise"),
 ]
 
 SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]
@@ -148,7 +162,27 @@ def compute(fastest):
     ratios["capture_on_over_off_64B"] = (ns(get("BM_SendvCapture/on:1"))
                                          / ns(get("BM_SendvCapture/on:0")))
     ratios.update(xproc_ratios(fastest, get, cpuid, baselines, sendv))
+    ratios.update(nest_ratios(get, baselines))
     return baselines, ratios, sendv
+
+
+def nest_ratios(get, baselines):
+    """The nesting figures (bench/nesting_benchmark.cc): per-message CPU
+    with the drainers inline against a single-level implicit send and read
+    of the same size, and downward throughput by receive buffers."""
+    out = {}
+    for n in (64, 4096):
+        base = ns(get(f"BM_NestSendv/payload_bytes:{n}"))
+        baselines[f"nest_sendv_implicit_read_{size_label(n)}_ns"] = base
+        out[f"nest_up_L2_L0_over_sendv_{size_label(n)}"] = (
+            ns(get(f"BM_NestUp/payload_bytes:{n}")) / base)
+        out[f"nest_down_L0_L2_over_sendv_{size_label(n)}"] = (
+            ns(get(f"BM_NestDown/payload_bytes:{n}")) / base)
+    drain = {c: get(f"BM_NestPercpuDrain/cpus:{c}/manual_time")
+             ["items_per_second"] for c in (1, 4)}
+    baselines["nest_drain_1cpu_msgs_per_s"] = drain[1]
+    out["nest_percpu_4cpu_over_1cpu"] = drain[4] / drain[1]
+    return out
 
 
 def xproc_ratios(fastest, get, cpuid, baselines, sendv):
@@ -191,6 +225,8 @@ def xproc_ratios(fastest, get, cpuid, baselines, sendv):
         "xproc_notify_null_rtt_spin_over_pingpong":
             wall("BM_XprocNotifyNullRtt/real_time")
             / baselines["pingpong_roundtrip_ns"],
+        "nest_xproc_L2_L0_over_xproc_sendv":
+            wall("BM_XprocNestUp/real_time") / spin,
     }
 
 
@@ -309,7 +345,8 @@ def main():
                 "xproc_notify_null_rtt_spin_over_pingpong",
                 "xproc_sendv_rtt_block_over_cpuid",
                 "xproc_sendv_rtt_block_over_eventfd_rtt_fastest",
-                "xproc_pingpong_spin_over_cpuid"):
+                "xproc_pingpong_spin_over_cpuid",
+                "nest_xproc_L2_L0_over_xproc_sendv"):
         md.append(f"| `{key}` | {ratios[key]:.4f} |")
     md += ["", "![sendv latency in CPUID units](sendv_latency.svg)", ""]
     with open(f"{out_dir}/report.md", "w") as f:
