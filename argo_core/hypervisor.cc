@@ -206,6 +206,10 @@ int64_t Hypervisor::DeliverFromHostRoute(const HostMessage& message,
     ReadGuard l1(&l1_mu_);
     Domain* dst = FindDomain(message.destination.domain_id);
     if (dst == nullptr) return -XEN_ESRCH;
+    if (message.destination_generation != 0 &&
+        dst->generation != message.destination_generation) {
+      return -XEN_ECONNREFUSED;
+    }
     if (!dst->argo_enabled) return -XEN_ECONNREFUSED;
     receiver = dst->domid;
     if (dst->level_cpus.load(std::memory_order_relaxed) != 0) {
@@ -219,7 +223,7 @@ int64_t Hypervisor::DeliverFromHostRoute(const HostMessage& message,
       if (int err = BuildNested(
               /*from_level=*/true, message.source, message.message_type,
               message.parts.data(), static_cast<uint32_t>(message.parts.size()),
-              message.destination.aport, &m);
+              message.destination.aport, &m, message.path);
           err != 0) {
         return err;
       }

@@ -127,6 +127,13 @@ struct HostMessage {
   xen_argo_addr_t destination;  // a local domain's port
   uint32_t message_type;
   absl::Span<const MessagePart> parts;
+  // Nonzero: the destination domain must be of this generation (a cable's
+  // destination re-created since it was cabled is -ECONNREFUSED), checked
+  // under the lock the delivery takes anyway.
+  uint32_t destination_generation = 0;
+  // Set by a level's forwarder that parsed the parts' leading path block
+  // already: a delivery further down uses it instead of parsing again.
+  const NamePath* path = nullptr;
 };
 
 class Hypervisor final : public DomainDirectory {
@@ -420,7 +427,7 @@ class Hypervisor final : public DomainDirectory {
   int BuildNested(bool from_level, const xen_argo_addr_t& hop,
                   uint32_t message_type, const MessagePart* payload,
                   uint32_t npayload, xen_argo_port_t dst_port,
-                  NestedMessage* out);
+                  NestedMessage* out, const NamePath* parsed = nullptr);
   // sendv cabled up (rc kImplicitParent), and sendv to a child level or
   // with ARGO_MSG_TYPE_PATH. Return as sendv.
   int64_t SendvUp(Domain& currd, const xen_argo_send_addr_t& send_addr,

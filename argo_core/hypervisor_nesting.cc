@@ -53,16 +53,21 @@ uint32_t Hypervisor::FlowBuffer(const xen_argo_addr_t& source,
 int Hypervisor::BuildNested(bool from_level, const xen_argo_addr_t& hop,
                             uint32_t message_type, const MessagePart* payload,
                             uint32_t npayload, xen_argo_port_t dst_port,
-                            NestedMessage* out) {
+                            NestedMessage* out, const NamePath* parsed) {
   NamePath& path = out->path;
   uint32_t skip = 0;
   if (message_type == ARGO_MSG_TYPE_PATH) {
     // Only a level (its forwarder) speaks for names below it.
     if (!from_level) return -XEN_EINVAL;
-    const int bytes =
-        ParseNamePath(absl::MakeConstSpan(payload, npayload), &path);
-    if (bytes < 0) return bytes;
-    skip = static_cast<uint32_t>(bytes);
+    if (parsed != nullptr) {
+      path = *parsed;
+      skip = parsed->BlockBytes();
+    } else {
+      const int bytes =
+          ParseNamePath(absl::MakeConstSpan(payload, npayload), &path);
+      if (bytes < 0) return bytes;
+      skip = static_cast<uint32_t>(bytes);
+    }
   } else {
     path = NamePath{};
     path.message_type = message_type;
@@ -95,6 +100,12 @@ int64_t Hypervisor::InsertInLevel(Domain& dst, const xen_argo_addr_t& source,
   RingInfo* ring =
       FindRingByMatch(dst, ARGO_LEVEL_RX_PORT_BASE + buffer, source.domain_id);
   if (ring == nullptr) return -XEN_ECONNREFUSED;
+  // At most half a buffer per message: then a sender can wait for room
+  // only while the buffer is at least half full, which the level can see
+  // from its side and notify (for room) only then, not after every drain.
+  if (kMessageHeaderSize + RoundupMessage(m.total) > ring->len() / 2) {
+    return -XEN_EMSGSIZE;
+  }
   SpinLockGuard l3(&ring->l3_mu_);
   int64_t rc = ring->InsertHost(source, ARGO_MSG_TYPE_PATH,
                                 absl::MakeConstSpan(m.parts, m.nparts),

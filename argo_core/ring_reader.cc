@@ -68,6 +68,8 @@ absl::StatusOr<bool> RingReader::Peek(Peeked* out) {
   out->parts[0] = MessagePart{ring_->ring + payload_at, first};
   out->parts[1] = MessagePart{ring_->ring, out->payload_len - first};
   out->nparts = out->parts[1].len != 0 ? 2 : 1;
+  out->available = available;
+  out->slot_bytes = static_cast<uint32_t>(RoundupMessage(header.len));
   peeked_next_ =
       static_cast<uint32_t>(RoundupMessage(uint64_t{rx} + header.len) % len_);
   return true;

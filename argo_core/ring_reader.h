@@ -50,6 +50,8 @@ class RingReader {
     uint32_t payload_len;
     MessagePart parts[2];
     uint32_t nparts;
+    uint32_t available;  // ring bytes in use when peeked, this one included
+    uint32_t slot_bytes;  // what Consume frees: header + payload, rounded
   };
   absl::StatusOr<bool> Peek(Peeked* out);
   // Consumes the message the last successful Peek returned.

@@ -129,9 +129,7 @@ bool ParentLink::DeliverOne(Buffer& b, const RingReader::Peeked& m) {
   Level& level = *level_;
   const ImplicitDestination to =
       level.table().Resolve(ARGO_DOMID_PARENT, 0, path.dst_port);
-  if (to.rc != 0 ||
-      level.hypervisor().DomainGeneration(to.domid).value_or(0) !=
-          to.domain_generation) {
+  if (to.rc != 0) {
     b.dropped_no_cable.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -140,6 +138,9 @@ bool ParentLink::DeliverOne(Buffer& b, const RingReader::Peeked& m) {
   host.destination = {to.port, to.domid, 0};
   host.message_type = ARGO_MSG_TYPE_PATH;
   host.parts = payload;
+  // A cable to a domain since re-created with the same id leads nowhere.
+  host.destination_generation = to.domain_generation;
+  host.path = &path;
   const int64_t rc = level.hypervisor().DeliverFromHost(host);
   if (rc >= 0) {
     b.down_delivered.fetch_add(1, std::memory_order_relaxed);
@@ -157,14 +158,20 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
     absl::StatusOr<bool> any = b.reader->Peek(&m);
     if (!any.ok()) {  // the reader reset the ring: what was there is lost
       b.dropped_malformed.fetch_add(1, std::memory_order_relaxed);
+      b.notify_due = true;  // and all of it is free
       continue;
     }
-    if (!*any) return Drained::kEmpty;
+    if (!*any) {
+      SawInUse(b, 0);
+      return Drained::kEmpty;
+    }
+    SawInUse(b, m.available);
     if (!DeliverOne(b, m)) {
       b.down_blocked.fetch_add(1, std::memory_order_relaxed);
       return Drained::kBlocked;
     }
     b.reader->Consume();
+    b.last_consumed = m.slot_bytes;
     ++*consumed;
   }
 }
@@ -172,9 +179,13 @@ ParentLink::Drained ParentLink::DrainBuffer(Buffer& b, size_t* consumed) {
 size_t ParentLink::Pump() {
   if (threads_) return 0;
   size_t consumed = 0;
-  for (auto& b : buffers_) DrainBuffer(*b, &consumed);
-  // Room was made: the parent wakes senders waiting for it.
-  if (consumed != 0) parent_->NotifyNull().IgnoreError();
+  bool notify = false;
+  for (auto& b : buffers_) {
+    DrainBuffer(*b, &consumed);
+    notify |= TakeNotifyDue(*b);
+  }
+  // Room was made where a sender may wait: the parent wakes it.
+  if (notify) parent_->NotifyNull().IgnoreError();
   return consumed;
 }
 
@@ -182,7 +193,7 @@ size_t ParentLink::PumpBuffer(uint32_t cpu) {
   if (threads_ || cpu >= buffers_.size()) return 0;
   size_t consumed = 0;
   DrainBuffer(*buffers_[cpu], &consumed);
-  if (consumed != 0) parent_->NotifyNull().IgnoreError();
+  if (TakeNotifyDue(*buffers_[cpu])) parent_->NotifyNull().IgnoreError();
   return consumed;
 }
 
@@ -195,7 +206,7 @@ void ParentLink::DrainerLoop(Buffer* b) {
     }
     size_t consumed = 0;
     const Drained state = DrainBuffer(*b, &consumed);
-    if (consumed != 0 && !parent_lost()) {
+    if (TakeNotifyDue(*b) && !parent_lost()) {
       if (!parent_->NotifyNull().ok()) lost_.store(true);
     }
     if (state == Drained::kBlocked) {

@@ -43,7 +43,7 @@ namespace argo::nesting {
 
 struct ParentLinkOptions {
   uint32_t cpus = 1;  // receive buffers and drainers, 1..ARGO_LEVEL_MAX_CPUS
-  uint32_t buffer_bytes = 128 * 1024;  // each receive buffer's ring length
+  uint32_t buffer_bytes = 256 * 1024;  // each receive buffer's ring length
   bool threads = true;                 // false: drain only in Pump()
 };
 
@@ -105,6 +105,14 @@ class ParentLink final : public Uplink {
     std::condition_variable_any wake;  // pending became true
     bool pending ABSL_GUARDED_BY(mu) = false;
     std::thread drainer;
+    // The space wake-up (the drainer's only state besides the reader): a
+    // parent sender can be waiting for room in this buffer only if it was
+    // at least half full (the parent admits messages of at most half a
+    // buffer), so the drainer notifies the parent only after a drain that
+    // saw that. A racing sender saw the ring before the last Consume at
+    // worst: `last_consumed` adds what that Consume freed.
+    uint32_t last_consumed = 0;
+    bool notify_due = false;
     // Written by this buffer's drainer only, summed by stats(): drainers
     // share no counter line either (one shared line costs a cross-core
     // round trip per message and serialises them).
@@ -118,6 +126,17 @@ class ParentLink final : public Uplink {
   // Delivers buffer `b`'s messages until it is empty or a guest ring is
   // full; *consumed counts the messages consumed.
   Drained DrainBuffer(Buffer& b, size_t* consumed);
+  // Whether the parent must be told (notify) that `b` has room now: true
+  // once per drain that saw it half full. Clears it.
+  static bool TakeNotifyDue(Buffer& b) {
+    const bool due = b.notify_due;
+    b.notify_due = false;
+    return due;
+  }
+  // Records what a look at `b` saw: `in_use` bytes in the ring.
+  static void SawInUse(Buffer& b, uint32_t in_use) {
+    if (in_use + b.last_consumed >= b.ring->len() / 2) b.notify_due = true;
+  }
   // Delivers one message; false: the destination is full, keep it.
   bool DeliverOne(Buffer& b, const RingReader::Peeked& m);
   void DrainerLoop(Buffer* b);

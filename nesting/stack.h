@@ -28,7 +28,7 @@ namespace argo::nesting {
 // How Stack::AddLevel builds a child level.
 struct ChildLevelOptions {
   uint32_t cpus = 1;
-  uint32_t buffer_bytes = 128 * 1024;
+  uint32_t buffer_bytes = 256 * 1024;
   bool threads = true;  // false: deliveries down happen in Pump()
   LevelOptions level;   // notifier is the stack's own
 };

@@ -43,7 +43,7 @@ struct ParentSpec {
   std::string domain;  // this level's domain there, by name or id
   std::string token;   // that domain's attach token
   uint32_t cpus = 2;   // receive buffers, 1..ARGO_LEVEL_MAX_CPUS
-  uint32_t buffer_bytes = 128 * 1024;  // each receive buffer's length
+  uint32_t buffer_bytes = 256 * 1024;  // each receive buffer's length
 };
 
 // This level's link to its parent, as the toolstack reports it.

@@ -36,10 +36,6 @@ using testing::Daemon;
 using testing::RunProcess;
 using testing::RunResult;
 
-// ARGO_DOMID_PARENT: the source a guest sees on what came down.
-constexpr int kParentDomid = 0x7FF9;
-// ARGO_MSG_TYPE_PATH: what crossed a level carries a path block.
-constexpr uint32_t kPathType = 0x48544150;
 
 template <typename Message>
 Message FromJson(const std::string& json) {
@@ -47,10 +43,6 @@ Message FromJson(const std::string& json) {
   auto status = google::protobuf::util::JsonStringToMessage(json, &m);
   EXPECT_TRUE(status.ok()) << status << "\n" << json;
   return m;
-}
-
-std::string Hex(const std::string& text) {
-  return absl::BytesToHexString(text);
 }
 
 // Polls `check` for up to ~10 s.
@@ -237,11 +229,11 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   RunResult up = RunProcess(Guest(l1_attach_, "guest", guest_token,
                                   {"send", "--port", "100", "up the stack"}));
   ASSERT_EQ(up.exit_code, 0) << up.err;
-  ASSERT_TRUE(WaitForText(up_out, Hex("up the stack")))
+  // argo-guest listen reads the path block: l1:7, then the L1 guest.
+  ASSERT_TRUE(WaitForText(up_out, ":100 type 0 len 12: up the stack"))
       << testing::ReadFile(up_out);
-  EXPECT_TRUE(
-      absl::StrContains(testing::ReadFile(up_out),
-                        absl::StrCat("from ", l1_id, ":7 type ", kPathType)))
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(up_out),
+                                absl::StrCat("from ", l1_id, ":7 path dom")))
       << testing::ReadFile(up_out);
   ASSERT_TRUE(Eventually([&] { return !Running(l0_, "storage"); }));
 
@@ -253,11 +245,10 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   RunResult down = RunProcess(Guest(l0_attach_, "storage", storage_token,
                                     {"send", "--port", "50", "and back down"}));
   ASSERT_EQ(down.exit_code, 0) << down.err;
-  ASSERT_TRUE(WaitForText(down_out, Hex("and back down")))
+  ASSERT_TRUE(WaitForText(down_out, ":50 type 0 len 13: and back down"))
       << testing::ReadFile(down_out);
-  EXPECT_TRUE(absl::StrContains(
-      testing::ReadFile(down_out),
-      absl::StrCat("from ", kParentDomid, ":7 type ", kPathType)))
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(down_out),
+                                "from parent:7 path dom"))
       << testing::ReadFile(down_out);
 
   // The counters on both sides, as text and JSON.
@@ -286,7 +277,7 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
     stream_argv.push_back(a);
   }
   auto stream = std::make_unique<Daemon>(stream_argv, dir_ + "/stream.log");
-  ASSERT_TRUE(WaitForText(down_out, Hex("tick")));
+  ASSERT_TRUE(WaitForText(down_out, "tick"));
   EXPECT_EQ(level1_->Stop(SIGKILL), -1);
   EXPECT_EQ(stream->Wait(), 1) << testing::ReadFile(stream_out);
   EXPECT_TRUE(absl::StrContains(testing::ReadFile(stream_out), "ECONNREFUSED"))
@@ -323,7 +314,7 @@ TEST_F(NestingE2eTest, UpDownCrashAndRestartOfAChildLevel) {
   RunResult again = RunProcess(Guest(l1_attach_, "guest", Token(l1_, "guest"),
                                      {"send", "--port", "100", "once more"}));
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_TRUE(WaitForText(again_out, Hex("once more")))
+  EXPECT_TRUE(WaitForText(again_out, "once more"))
       << testing::ReadFile(again_out);
 }
 
