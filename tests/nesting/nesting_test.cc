@@ -203,6 +203,36 @@ INSTANTIATE_TEST_SUITE_P(Drainers, NestingTest, ::testing::Bool(),
                            return info.param ? "Threaded" : "Inline";
                          });
 
+// A message for a level may fill at most half of one of its buffers
+// (docs/nesting.md: so the level knows when a sender can be waiting).
+TEST(NestingBufferTest, AMessageForALevelFillsAtMostHalfABuffer) {
+  auto stack = nesting::Stack::Create();
+  ASSERT_TRUE(stack.ok());
+  nesting::ChildLevelOptions options;
+  options.threads = false;
+  options.buffer_bytes = 16 * 1024;
+  auto l1 = (*stack)->AddLevel((*stack)->root(), "l1", 10, options);
+  ASSERT_TRUE(l1.ok());
+  ASSERT_TRUE((*stack)->AddDomain((*stack)->root(), 1).ok());
+  ASSERT_TRUE((*stack)->AddDomain(**l1, 1).ok());
+  ASSERT_TRUE((*l1)->level->table()
+                  .Connect({ARGO_DOMID_PARENT, 5}, {1, 40}, false)
+                  .ok());
+  auto sender = (*stack)->GuestAt((*stack)->root(), 1);
+  auto receiver = (*stack)->GuestAt(**l1, 1);
+  ASSERT_TRUE(sender.ok() && receiver.ok());
+  auto ring = (*receiver)->RegisterRing(40, XEN_ARGO_DOMID_ANY, 64 * 1024);
+  ASSERT_TRUE(ring.ok());
+  // 8 KiB with header and path is over half of 16 KiB; 8 KiB - 128 is not.
+  const std::vector<uint8_t> big(8 * 1024, 1), fits(8 * 1024 - 128, 2);
+  auto sent = (*sender)->Send(9, Addr(10, 5), big, kType);
+  EXPECT_EQ(XenErrnoOf(sent.status()), XEN_EMSGSIZE);
+  ASSERT_TRUE((*sender)->Send(9, Addr(10, 5), fits, kType).ok());
+  auto m = Receive(**stack, *ring);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->payload.size(), fits.size());
+}
+
 // Depth: a chain of levels L0 <- L1 <- ... <- L9, a guest at the bottom
 // cabled up all the way. Eight hops fit the path; the ninth is ELOOP.
 TEST(NestingDepthTest, EightHopsFitTheNinthIsRefused) {
