@@ -39,7 +39,7 @@ start_level() {
     2> "${dir}/${level}/argo-hv.log" &
   hv_pids+=($!)
   for _ in $(seq 200); do
-    [[ -S "${dir}/${level}/argo-hv.sock" ]] && break
+    grep -q ' started ' "${dir}/${level}/argo-hv.log" 2>/dev/null && break
     sleep 0.05
   done
   head -3 "${dir}/${level}/argo-hv.log"
@@ -117,8 +117,8 @@ cat "${dir}/app.log"
 ctl l1 stats
 
 echo
-echo "# SIGKILL L2's argo-hv: L1 resets its domain l2 (a crash); app's cable"
-echo "# up still stands at L1 and L0; L2 restarted re-attaches"
+echo "# SIGKILL L2's argo-hv: L1 resets its domain l2 (a crash; its cables"
+echo "# at L1 stay, its process is gone)"
 kill -9 "${hv_pids[-1]}"
 wait "${hv_pids[-1]}" 2>/dev/null || true
 unset 'hv_pids[-1]'
@@ -127,6 +127,19 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 ctl l1 domains
+echo "# a new L2 process attaches as domain l2 again; its own toolstack"
+echo "# starts empty, so it creates and cables app again"
+start_level l2 --parent "$(attach_of l1)" --parent-domain l2 \
+  --parent-token "$(quiet_ctl l1 domain token l2)" --cpus 2
+wait_running l1 l2
+ctl l2 domain create app
+ctl l2 connect app:100 parent:7
+spawn "${dir}/storage2.log" l0 storage listen --port 50 --count 1
+wait_running l0 storage
+guest l2 app send --port 100 "L2 is back"
+wait "${pids[-1]}" 2>/dev/null || true
+echo "# what storage received:"
+cat "${dir}/storage2.log"
 
 echo
 echo "# summary"
