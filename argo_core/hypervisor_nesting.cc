@@ -40,6 +40,18 @@ uint64_t AddrBits(const xen_argo_addr_t& a) {
   return (uint64_t{a.domain_id} << 32) | a.aport;
 }
 
+// The sender's iovs as pieces of its memory, and their total: sendv's
+// iov rule (EINVAL, EMSGSIZE) and EFAULT for an iov outside its memory.
+int ReadPayload(const Domain& sender, const xen_argo_iov_t* iovs,
+                uint32_t niov, MessagePart* payload, uint32_t* npayload,
+                uint32_t* total) {
+  if (int err = IovCount(iovs, niov, total); err != 0) return err;
+  if (TranslateIovs(*sender.memory, iovs, niov, payload, npayload) != 0) {
+    return -XEN_EFAULT;
+  }
+  return 0;
+}
+
 }  // namespace
 
 uint32_t Hypervisor::FlowBuffer(const xen_argo_addr_t& source,
@@ -125,11 +137,11 @@ int64_t Hypervisor::SendvUp(Domain& currd,
   Uplink* uplink = uplink_.load(std::memory_order_acquire);
   if (uplink == nullptr) return -XEN_ENOSYS;
   uint32_t total = 0;
-  if (int err = IovCount(iovs, niov, &total); err != 0) return err;
   MessagePart payload[XEN_ARGO_MAXIOV];
   uint32_t npayload = 0;
-  if (TranslateIovs(*currd.memory, iovs, niov, payload, &npayload) != 0) {
-    return -XEN_EFAULT;
+  if (int err = ReadPayload(currd, iovs, niov, payload, &npayload, &total);
+      err != 0) {
+    return err;
   }
   NestedMessage m;
   const xen_argo_addr_t hop{send_addr.src.aport, currd.domid, 0};
@@ -163,11 +175,11 @@ int64_t Hypervisor::SendvNested(Domain& currd,
   const bool from_level =
       currd.level_cpus.load(std::memory_order_relaxed) != 0;
   uint32_t total = 0;
-  if (int err = IovCount(iovs, niov, &total); err != 0) return err;
   MessagePart payload[XEN_ARGO_MAXIOV];
   uint32_t npayload = 0;
-  if (TranslateIovs(*currd.memory, iovs, niov, payload, &npayload) != 0) {
-    return -XEN_EFAULT;
+  if (int err = ReadPayload(currd, iovs, niov, payload, &npayload, &total);
+      err != 0) {
+    return err;
   }
   const xen_argo_addr_t source{send_addr.src.aport, currd.domid, 0};
   int64_t rc;

@@ -205,6 +205,29 @@ void SendWaitingForSpace(Guest& g, xen_argo_port_t src, xen_argo_addr_t dst,
   }
 }
 
+// Forks a server process running `server_main(ready_fd, control_fd)`;
+// returns what it writes on `ready_fd` once it serves (its socket paths).
+// *control_fd is held until exit: the server's lifeline (it exits when it
+// reads EOF there).
+std::string ForkServer(void (*server_main)(int, int), const char* what,
+                       pid_t* pid, int* control_fd) {
+  int ready[2], control[2];
+  if (pipe(ready) != 0 || pipe(control) != 0) Die("pipe");
+  *pid = fork();
+  if (*pid == 0) {
+    close(ready[0]);
+    close(control[1]);
+    server_main(ready[1], control[0]);
+  }
+  close(ready[1]);
+  close(control[0]);
+  *control_fd = control[1];
+  char text[512] = {};
+  if (read(ready[0], text, sizeof(text) - 1) <= 0) Die(what);
+  close(ready[0]);
+  return text;
+}
+
 class World {
  public:
   static World& Get() {
@@ -225,21 +248,7 @@ class World {
 
  private:
   World() {
-    int ready[2], control[2];
-    if (pipe(ready) != 0 || pipe(control) != 0) Die("pipe");
-    server_pid_ = fork();
-    if (server_pid_ == 0) {
-      close(ready[0]);
-      close(control[1]);
-      ServerMain(ready[1], control[0]);
-    }
-    close(ready[1]);
-    close(control[0]);
-    control_fd_ = control[1];  // held until exit: the server's lifeline
-    char path[256] = {};
-    if (read(ready[0], path, sizeof(path) - 1) <= 0) Die("server start");
-    close(ready[0]);
-    socket_ = path;
+    socket_ = ForkServer(ServerMain, "server start", &server_pid_, &control_fd_);
     children_.push_back(server_pid_);
     Spawn(PongMain);
     Spawn(StreamReceiverMain);
@@ -383,21 +392,8 @@ class NestWorld {
 
  private:
   NestWorld() {
-    int ready[2], control[2];
-    if (pipe(ready) != 0 || pipe(control) != 0) Die("pipe");
-    server_pid_ = fork();
-    if (server_pid_ == 0) {
-      close(ready[0]);
-      close(control[1]);
-      NestServerMain(ready[1], control[0]);
-    }
-    close(ready[1]);
-    close(control[0]);
-    control_fd_ = control[1];  // held until exit: the server's lifeline
-    char paths[512] = {};
-    if (read(ready[0], paths, sizeof(paths) - 1) <= 0) Die("nest server");
-    close(ready[0]);
-    const std::string both = paths;
+    const std::string both =
+        ForkServer(NestServerMain, "nest server", &server_pid_, &control_fd_);
     const size_t nl = both.find('\n');
     if (nl == std::string::npos) Die("nest server paths");
     sender_ = AttachAs(both.substr(0, nl), kNestSender, Mode::kLowLatency);
