@@ -5,7 +5,9 @@
 //    sender's table holding 10 or 1,000,000 entries;
 //  - the access-control check (BM_SendvPolicy): explicit sends with the
 //    strict example policy (storage replying to a client: SEND and
-//    SEND_EXPLICIT checked, cache warm) against the default policy.
+//    SEND_EXPLICIT checked, cache warm), and in SILO mode (a service
+//    domain to a domU: capabilities looked at too), against the default
+//    policy.
 //
 // What it holds fixed: as bench/sendv_benchmark.cc (64 KiB rings drained in
 // batches, counting VIRQ notifier, arguments placed before timing). Every
@@ -21,6 +23,7 @@
 #include "bench/bench_world.h"
 #include "benchmark/benchmark.h"
 #include "implicit_dest/implicit_table.h"
+#include "implicit_dest/policy/capabilities.h"
 #include "implicit_dest/policy/policy_engine.h"
 #include "nesting/level.h"
 
@@ -101,57 +104,64 @@ void BM_SendvImplicit(benchmark::State& state) {
 }
 BENCHMARK(BM_SendvImplicit)->ArgName("table_entries")->Arg(10)->Arg(1000000);
 
-// A level whose access control is the policy engine with `text`.
+// Which policy BM_SendvPolicy runs under.
+enum PolicyKind : int { kDefault = 0, kStrict = 1, kSilo = 2 };
+
+std::string ShippedPolicyText(const char* path) {
+  // bazel run starts in the runfiles tree; the file is a data dependency.
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  if (s.str().empty()) Die(std::string("cannot read ") + path);
+  return s.str();
+}
+
+// A level whose access control is the policy engine with `kind`'s policy.
 struct PolicyWorld {
   CountingNotifier notifier;
   std::unique_ptr<nesting::Level> level;
   std::unique_ptr<SendPair> pair;
 
-  explicit PolicyWorld(const std::string& text, bool strict) {
+  explicit PolicyWorld(PolicyKind kind) {
     nesting::LevelOptions options;
-    options.policy_text = text;
+    options.policy_text =
+        kind == kStrict ? ShippedPolicyText("implicit_dest/policy/strict.textproto")
+        : kind == kSilo ? ShippedPolicyText("implicit_dest/policy/silo.textproto")
+                        : std::string(policy::DefaultPolicyText());
     options.policy_name = "bench";
     level = MakeLevel(std::move(options), &notifier);
     policy::PolicyEngine* engine = level->policy();
-    if (strict) {
+    if (kind == kStrict) {
       // Storage replying explicitly to a client: SEND and SEND_EXPLICIT.
       if (!engine->Relabel(1, "storage_t").ok() ||
           !engine->Relabel(2, "client_t").ok()) {
         Die("relabel");
       }
     }
+    if (kind == kSilo) {
+      // A service domain (xenstore) to a domU: SILO looks at both
+      // domains' capabilities on every send, then the rules.
+      if (!engine->SetCapabilities(1, policy::kCapXenstore).ok()) Die("caps");
+    }
     pair = std::make_unique<SendPair>(&level->hypervisor(), 1, 2, kPayload, 1);
     pair->Warm();
   }
 };
 
-std::string StrictPolicyText() {
-  // bazel run starts in the runfiles tree; the file is a data dependency.
-  std::ifstream f("implicit_dest/policy/strict.textproto");
-  std::stringstream s;
-  s << f.rdbuf();
-  if (s.str().empty()) Die("cannot read implicit_dest/policy/strict.textproto");
-  return s.str();
-}
-
 void BM_SendvPolicy(benchmark::State& state) {
   static std::mutex mu;
-  static PolicyWorld* worlds[2] = {nullptr, nullptr};
-  const bool strict = state.range(0) != 0;
+  static PolicyWorld* worlds[3] = {};
+  const auto kind = static_cast<PolicyKind>(state.range(0));
   PolicyWorld* world;
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (worlds[strict] == nullptr) {
-      worlds[strict] =
-          new PolicyWorld(strict ? StrictPolicyText()
-                                 : std::string(policy::DefaultPolicyText()),
-                          strict);
-    }
-    world = worlds[strict];
+    if (worlds[kind] == nullptr) worlds[kind] = new PolicyWorld(kind);
+    world = worlds[kind];
   }
   RunSends(state, *world->pair);
 }
-BENCHMARK(BM_SendvPolicy)->ArgName("strict")->Arg(0)->Arg(1);
+// strict:2 is SILO mode (the report's silo_over_default_64B).
+BENCHMARK(BM_SendvPolicy)->ArgName("strict")->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace argo::bench

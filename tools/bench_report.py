@@ -32,6 +32,8 @@ TARGETS = [
      "resolving an implicit destination costs little over naming it"),
     ("policy_over_default_64B", "<=", 1.05,
      "the strict policy (warm cache) costs no more than the default one"),
+    ("silo_over_default_64B", "<=", 1.05,
+     "SILO mode (capabilities checked on every send) costs no more either"),
     ("default_policy_over_no_policy_64B", "<=", 1.05,
      "the default policy costs almost nothing over no access control"),
     ("lookup_1M_over_10", "<=", 1.5,
@@ -153,6 +155,8 @@ def compute(fastest):
     ratios.update({
         "implicit_over_explicit_64B": implicit10 / explicit,
         "policy_over_default_64B": strict_policy / default_policy,
+        "silo_over_default_64B":
+            ns(get("BM_SendvPolicy/strict:2")) / default_policy,
         "lookup_1M_over_10": implicit1m / implicit10,
         "sendv_implicit_64B_over_cpuid": implicit10 / cpuid,
         "default_policy_over_no_policy_64B": default_policy / explicit,
