@@ -523,6 +523,7 @@ grpc::Status ToolstackService::ExplainDenials(
     *out->mutable_denial() = DenialToProto(r.denial);
     out->set_missing(r.missing);
     out->set_rule(r.rule);
+    out->set_summary(r.denial.Describe());
   }
   return grpc::Status::OK;
 }
