@@ -361,7 +361,8 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
   undo.Commit();
   // Measured once applied whole: its exact bytes (the policy it loaded and
   // the capabilities it granted were measured as they took effect).
-  platform.launch_log().Measure(MeasurementKind::kConfig, name, text);
+  platform.launch_log().Measure(MeasurementKind::kConfig,
+                                Platform::MeasuredName(name), text);
   return applied;
 }
 

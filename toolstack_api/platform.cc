@@ -68,6 +68,14 @@ absl::StatusOr<std::vector<std::string>> ModuleTypes(absl::string_view file,
 
 }  // namespace
 
+std::string Platform::MeasuredName(absl::string_view name) {
+  // The log cuts a description's tail; of a path the tail (the file's own
+  // name) is what a reader needs, so a long one keeps it instead.
+  constexpr size_t kMax = LaunchLog::kMaxDescriptionBytes;
+  if (name.size() <= kMax) return std::string(name);
+  return absl::StrCat("...", name.substr(name.size() - (kMax - 3)));
+}
+
 absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
     PlatformOptions options) {
   std::unique_ptr<Platform> platform(new Platform(options));
@@ -102,7 +110,7 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
   platform->launch_log_.Measure(
       MeasurementKind::kPolicy,
       options.policy_text.empty() ? "default.textproto (embedded)"
-                                  : options.policy_name,
+                                  : MeasuredName(options.policy_name),
       platform->policy().Text());
   return platform;
 }
@@ -465,7 +473,7 @@ absl::Status Platform::LoadPolicy(absl::string_view text,
 absl::Status Platform::LoadPolicyLocked(absl::string_view text,
                                         absl::string_view name) {
   if (absl::Status s = policy().Load(text, name); !s.ok()) return s;
-  launch_log_.Measure(MeasurementKind::kPolicy, name, text);
+  launch_log_.Measure(MeasurementKind::kPolicy, MeasuredName(name), text);
   v1::Event event;
   event.set_kind(v1::Event::POLICY_LOADED);
   event.set_summary(absl::StrCat("loaded policy ", name, " (generation ",

@@ -181,6 +181,9 @@ class Platform final : public transport::AttachAuthority,
 
   // The measured launch log of this daemon's life (starts at zeros).
   LaunchLog& launch_log() { return launch_log_; }
+  // `name` (a file name or path) as a launch log description: whole if it
+  // fits, else "..." and its tail.
+  static std::string MeasuredName(absl::string_view name);
 
   // The toolstack's name of a live domain ("" if none); a leaf lock only,
   // so callable from any callback.
