@@ -565,6 +565,17 @@ TEST_F(PolicyServiceTest, MeasurementsOfConfigPolicyRelabelReplay) {
             absl::StatusCode::kDataLoss);
 }
 
+TEST_F(PolicyServiceTest, ALongNameKeepsItsTailInTheLog) {
+  const std::string name =
+      absl::StrCat("/", std::string(300, 'd'), "/strict.textproto");
+  ASSERT_TRUE(LoadPolicy(testing::StrictPolicyText(), name).ok());
+  v1::Measurements m = Measurements();
+  const std::string& d = m.entries(m.entries_size() - 1).description();
+  EXPECT_EQ(d.size(), LaunchLog::kMaxDescriptionBytes);
+  EXPECT_TRUE(absl::StartsWith(d, "...ddd")) << d;
+  EXPECT_TRUE(absl::EndsWith(d, "/strict.textproto")) << d;
+}
+
 TEST_F(PolicyServiceTest, RefusalsAreNotMeasured) {
   Create("guest");
   const std::string before = Measurements().json();
