@@ -144,7 +144,9 @@ int Why(Context& ctx, const Args&) {
                                          : e.rule())
                     << "\n";
         }
-        ctx.out() << r.explanations_size() << " denials explained\n";
+        ctx.out() << r.explanations_size()
+                  << (r.explanations_size() == 1 ? " denial" : " denials")
+                  << " explained\n";
       });
 }
 
