@@ -482,6 +482,14 @@ grpc::Status ToolstackService::CheckPermission(
         "consults the rules only; a domain check also labels, capabilities "
         "and SILO)");
   }
+  // Type names are echoed in refusals: bound them (a policy's own are
+  // short identifiers).
+  constexpr size_t kMaxTypeName = 256;
+  if (request->source_type().size() > kMaxTypeName ||
+      request->target_type().size() > kMaxTypeName) {
+    return Invalid(absl::StrCat("a type name is longer than ", kMaxTypeName,
+                                " bytes"));
+  }
   policy::PolicyEngine& engine = platform_.policy();
   absl::StatusOr<policy::PolicyEngine::Verdict> verdict;
   if (source_is_type) {

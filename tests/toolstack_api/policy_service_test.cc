@@ -405,6 +405,8 @@ TEST_F(PolicyServiceTest, CheckRefusesBadRequests) {
   refused(StatusCode::INVALID_ARGUMENT, "source", r);
   r.set_source_type("nope_t");
   refused(StatusCode::INVALID_ARGUMENT, "nope_t", r);
+  r.set_source_type(std::string(1000, 'a'));
+  refused(StatusCode::INVALID_ARGUMENT, "longer than 256 bytes", r);
 }
 
 // ---- SILO through the toolstack ------------------------------------------
