@@ -307,7 +307,7 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr,
                "argo-hv: started (argo-hv %s, gRPC %s, protobuf %s) pid %d on "
                "unix:%s%s; guests attach at %s; config %s; policy %s; %zu "
-               "domains; %s\n",
+               "domains; %s; measurements: register %s\n",
                kArgoVersion, grpc::Version().c_str(),
                google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
                    .c_str(),
@@ -328,7 +328,10 @@ int Main(int argc, char** argv) {
                                   link->domid_in_parent, ", ", link->cpus,
                                   " receive buffers)")
                          .c_str()
-                   : "root level");
+                   : "root level",
+               // After the boot configuration: what it and the start's
+               // policy extended the register to (argoctl measurements).
+               Sha256ToHex((*platform)->launch_log().Register()).c_str());
 
   int signal_number = 0;
   bool parent_lost_logged = false;

@@ -24,6 +24,15 @@ absl::Status At(const Locator& at, const google::protobuf::Descriptor* type,
   return absl::Status(s.code(), located.message());
 }
 
+// The same for the policy_modules list (repeated: placed at its first
+// element).
+absl::Status AtModules(const Locator& at, const absl::Status& s) {
+  const absl::Status located =
+      at.Error(Config::descriptor(), "policy_modules", 0,
+               absl::StrCat("policy_modules: ", s.message()));
+  return absl::Status(s.code(), located.message());
+}
+
 // Undoes what an apply did, newest first (best effort: every step is
 // something the platform just did and can undo).
 class Undo {
@@ -37,12 +46,18 @@ class Undo {
     for (auto it = domains_.rbegin(); it != domains_.rend(); ++it) {
       platform_.DestroyDomain(*it).IgnoreError();
     }
-    if (old_policy_.has_value()) {
+    if (!old_modules_.empty()) {
+      platform_.LoadModules(old_modules_).IgnoreError();
+    } else if (old_policy_.has_value()) {
       platform_.LoadPolicy(*old_policy_, "the policy before the failed apply")
           .IgnoreError();
     }
   }
-  void PolicyReplaced(std::string old_text) { old_policy_ = std::move(old_text); }
+  // The policy in force before: its text, and its modules if modular.
+  void PolicyReplaced(std::string old_text, std::vector<std::string> modules) {
+    old_policy_ = std::move(old_text);
+    old_modules_ = std::move(modules);
+  }
   void Created(domid_t id) { domains_.push_back(id); }
   void Installed(const std::vector<implicit_dest::Cable>& cables) {
     cables_.insert(cables_.end(), cables.begin(), cables.end());
@@ -53,6 +68,7 @@ class Undo {
   Platform& platform_;
   bool committed_ = false;
   absl::optional<std::string> old_policy_;
+  std::vector<std::string> old_modules_;
   std::vector<domid_t> domains_;
   std::vector<implicit_dest::Cable> cables_;
 };
@@ -93,6 +109,23 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
     return at.Error(type, "policy_text", -1,
                     absl::StrCat("policy_text: is empty; ", kEmptyPolicyAdvice));
   }
+  // One policy: a whole one or modules, never both (which would win is
+  // not something a reader should have to know).
+  if (config.policy_modules_size() > 0 &&
+      config.policy_case() != Config::POLICY_NOT_SET) {
+    return at.Error(
+        type, "policy_modules", 0,
+        absl::StrCat("policy_modules: a configuration gives a whole policy (",
+                     config.policy_case() == Config::kPolicyFile
+                         ? "policy_file"
+                         : "policy_text",
+                     ") or policy modules, not both"));
+  }
+  if (config.policy_modules_size() > 0 &&
+      config.policy_modules(0) != "core") {
+    return at.Error(type, "policy_modules", 0,
+                    "policy_modules: the list starts with \"core\"");
+  }
   if (config.domain_size() > kMaxConfigDomains) {
     return at.Error(type, "domain", kMaxConfigDomains,
                     absl::StrCat("domain: more than ", kMaxConfigDomains));
@@ -120,6 +153,12 @@ absl::Status CheckStatically(const Config& config, const Locator& at,
       return d_at.Error(domain_type, "id", -1,
                         absl::StrCat("domain.id: ", d.id(), " is used twice"));
     }
+    // Capabilities: known names, each once (the spec is built again when
+    // the domain is created, and must be valid then).
+    if (absl::StatusOr<DomainSpec> spec = DomainSpecFromProto(d); !spec.ok()) {
+      return d_at.Error(domain_type, "capabilities", 0,
+                        absl::StrCat("domain.", spec.status().message()));
+    }
   }
   const auto* cable_type = config::v1::Cable::descriptor();
   for (int i = 0; i < config.cable_size(); ++i) {
@@ -145,11 +184,22 @@ absl::Status CheckAgainstLevel(Platform& platform, const Config& config,
                                const Locator& at,
                                absl::string_view policy_file_text) {
   const auto* type = Config::descriptor();
-  const std::string policy_text =
+  std::string policy_text =
       config.policy_case() == Config::kPolicyText ? config.policy_text()
       : config.policy_case() == Config::kPolicyFile
           ? std::string(policy_file_text)
           : platform.policy().Text();
+  if (config.policy_modules_size() > 0) {
+    // Unknown modules and conflicts are refused here, before anything
+    // changes, at the list's line.
+    std::vector<std::string> names(config.policy_modules().begin(),
+                                   config.policy_modules().end());
+    absl::StatusOr<std::string> assembled = platform.AssembleModules(names);
+    if (!assembled.ok()) {
+      return AtModules(at, assembled.status());
+    }
+    policy_text = *std::move(assembled);
+  }
   auto policy = policy::CompiledPolicy::Compile(policy_text, "policy");
   const auto* domain_type = config::v1::Domain::descriptor();
   for (int i = 0; i < config.domain_size(); ++i) {
@@ -259,16 +309,26 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
     const bool from_file = config.policy_case() == Config::kPolicyFile;
     const std::string field = from_file ? "policy_file" : "policy_text";
     std::string old_text = platform.policy().Text();
+    std::vector<std::string> old_modules = platform.EnabledModules();
     absl::Status loaded = platform.LoadPolicy(
         from_file ? policy_file_text : config.policy_text(),
         from_file ? config.policy_file() : absl::StrCat(name, " policy_text"));
     if (!loaded.ok()) return At(at, type, field, loaded);
-    undo.PolicyReplaced(std::move(old_text));
+    undo.PolicyReplaced(std::move(old_text), std::move(old_modules));
+  } else if (config.policy_modules_size() > 0) {
+    std::string old_text = platform.policy().Text();
+    std::vector<std::string> old_modules = platform.EnabledModules();
+    absl::Status loaded = platform.LoadModules(std::vector<std::string>(
+        config.policy_modules().begin(), config.policy_modules().end()));
+    if (!loaded.ok()) {
+      return AtModules(at, loaded);
+    }
+    undo.PolicyReplaced(std::move(old_text), std::move(old_modules));
   }
   const auto* domain_type = config::v1::Domain::descriptor();
   for (int i = 0; i < config.domain_size(); ++i) {
     const config::v1::Domain& d = config.domain(i);
-    // The id was checked statically, so the spec is valid here.
+    // The id and capabilities were checked statically: the spec is valid.
     auto created = platform.CreateDomain(DomainSpecFromProto(d).value());
     if (!created.ok()) {
       return At(at.Nested(type->FindFieldByName("domain"), i), domain_type,
@@ -299,6 +359,10 @@ absl::StatusOr<AppliedConfig> ApplyConfig(Platform& platform,
                              installed->end());
   }
   undo.Commit();
+  // Measured once applied whole: its exact bytes (the policy it loaded and
+  // the capabilities it granted were measured as they took effect).
+  platform.launch_log().Measure(MeasurementKind::kConfig,
+                                Platform::MeasuredName(name), text);
   return applied;
 }
 

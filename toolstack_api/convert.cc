@@ -16,6 +16,12 @@ v1::Domain DomainToProto(const DomainRecord& record) {
   d.set_state(record.attached_pid != 0 ? v1::Domain::RUNNING
                                        : v1::Domain::CREATED);
   d.set_attached_pid(static_cast<uint32_t>(record.attached_pid));
+  for (policy::Capability cap :
+       {policy::kCapControl, policy::kCapHardware, policy::kCapXenstore}) {
+    if ((record.capabilities & cap) != 0) {
+      d.add_capabilities(policy::CapabilitiesText(cap));
+    }
+  }
   d.set_ring_count(record.info.ring_count);
   v1::DomainCounters* c = d.mutable_counters();
   c->set_messages_sent(record.info.messages_sent);
@@ -71,6 +77,8 @@ v1::Denial DenialToProto(const policy::Denial& denial) {
   d.set_target(denial.target);
   d.set_target_type(denial.target_type);
   d.set_permission(denial.permission);
+  d.set_silo(denial.silo);
+  d.set_also_needed(denial.also_needed);
   return d;
 }
 

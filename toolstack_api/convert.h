@@ -7,11 +7,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "argo_core/ring_info.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/audit_log.h"
+#include "implicit_dest/policy/capabilities.h"
 #include "toolstack_api/platform_types.h"
 #include "toolstack_api/toolstack.pb.h"
 
@@ -34,7 +36,9 @@ v1::ChildLevel ChildLevelToProto(const ChildLevelRecord& child);
 
 // The DomainSpec a CreateDomainRequest or a configuration's domain entry
 // asks for (both carry name, id, memory_frames, label, argo_disabled;
-// memory 0 means the default). InvalidArgument for an id beyond a domid.
+// memory 0 means the default, and capabilities). InvalidArgument for an id
+// beyond a domid, or a capability that is unknown or given twice (naming
+// it).
 template <typename DomainMessage>
 absl::StatusOr<DomainSpec> DomainSpecFromProto(const DomainMessage& m) {
   if (m.id() > 0xFFFF) {
@@ -47,6 +51,19 @@ absl::StatusOr<DomainSpec> DomainSpecFromProto(const DomainMessage& m) {
   if (m.memory_frames() != 0) spec.memory_frames = m.memory_frames();
   spec.label = m.label();
   spec.argo_enabled = !m.argo_disabled();
+  for (const std::string& name : m.capabilities()) {
+    absl::StatusOr<policy::Capability> cap = policy::ParseCapability(name);
+    if (!cap.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "capabilities: \"", absl::CHexEscape(name.substr(0, 64)),
+          "\" is not a capability (control, hardware, xenstore)"));
+    }
+    if ((spec.capabilities & *cap) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("capabilities: \"", name, "\" is given twice"));
+    }
+    spec.capabilities |= *cap;
+  }
   return spec;
 }
 

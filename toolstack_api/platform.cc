@@ -10,8 +10,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "argo_core/argo_limits.h"
 #include "argo_core/public/argo_nesting.h"
+#include "google/protobuf/text_format.h"
+#include "implicit_dest/policy/capabilities.h"
+#include "implicit_dest/policy/policy.pb.h"
+#include "implicit_dest/policy/shipped_modules.h"
+#include "implicit_dest/policy/text_errors.h"
 #include "guest/guest.h"
 #include "toolstack_api/convert.h"
 #include "toolstack_api/endpoint_text.h"
@@ -45,7 +51,30 @@ absl::StatusOr<std::string> RandomToken() {
   return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
 }
 
+// The types a module's text declares; InvalidArgument "<file>:<line>:
+// <column>: ..." if it does not parse as a policy.
+absl::StatusOr<std::vector<std::string>> ModuleTypes(absl::string_view file,
+                                                     absl::string_view text) {
+  policy::v1::Policy parsed;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  if (absl::Status s =
+          policy::ParseTextWithLocations(text, file, &parsed, &tree);
+      !s.ok()) {
+    return s;
+  }
+  return std::vector<std::string>(parsed.types().begin(),
+                                  parsed.types().end());
+}
+
 }  // namespace
+
+std::string Platform::MeasuredName(absl::string_view name) {
+  // The log cuts a description's tail; of a path the tail (the file's own
+  // name) is what a reader needs, so a long one keeps it instead.
+  constexpr size_t kMax = LaunchLog::kMaxDescriptionBytes;
+  if (name.size() <= kMax) return std::string(name);
+  return absl::StrCat("...", name.substr(name.size() - (kMax - 3)));
+}
 
 absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
     PlatformOptions options) {
@@ -65,11 +94,32 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(
       [p = platform.get()](const policy::Denial& denial) {
         p->OnDenial(denial);
       });
+  {
+    MutexLock l(&platform->modules_mu_);
+    for (policy::PolicyModule& m : policy::ShippedModules()) {
+      absl::StatusOr<std::vector<std::string>> types =
+          ModuleTypes(m.file, m.text);
+      // Shipped modules are tested to parse (policy_tools_test).
+      if (!types.ok()) return types.status();
+      platform->modules_.push_back(
+          ModuleEntry{std::move(m), /*shipped=*/true, *std::move(types)});
+    }
+  }
+  // The policy the level starts with is the first measurement: the log
+  // says what was in force before anything was configured.
+  platform->launch_log_.Measure(
+      MeasurementKind::kPolicy,
+      options.policy_text.empty() ? "default.textproto (embedded)"
+                                  : MeasuredName(options.policy_name),
+      platform->policy().Text());
   return platform;
 }
 
 Platform::Platform(const PlatformOptions& options)
-    : max_domains_(options.max_domains),
+    : launch_log_(options.launch_log_clock
+                      ? options.launch_log_clock
+                      : LaunchLog::Clock([] { return absl::Now(); })),
+      max_domains_(options.max_domains),
       max_total_memory_frames_(options.max_total_memory_frames) {}
 
 // The level's teardown reports to this observer: it goes first. The link
@@ -136,6 +186,7 @@ DomainRecord Platform::RecordLocked(domid_t id) {
   DomainRecord record{id, domains_[id].name, policy().Label(id),
                       info.ok() ? *info : DomainInfo{.domid = id}};
   record.attached_pid = domains_[id].attached_pid;
+  record.capabilities = policy().Capabilities(id);
   MutexLock l(&names_mu_);
   auto it = denials_.find(id);
   if (it != denials_.end()) record.denials = it->second;
@@ -288,9 +339,25 @@ absl::StatusOr<std::pair<DomainRecord, std::string>> Platform::CreateDomain(
   }
   absl::StatusOr<std::string> token = RandomToken();
   if (!token.ok()) return token.status();
+  if ((spec.capabilities & ~policy::kAllCapabilities) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("capabilities: unknown bits ", spec.capabilities));
+  }
   absl::Status created = level_->CreateDomain(
-      id, DomainConfig{spec.memory_frames, spec.argo_enabled}, spec.label);
+      id, DomainConfig{spec.memory_frames, spec.argo_enabled}, spec.label,
+      spec.capabilities);
   if (!created.ok()) return created;
+  for (policy::Capability cap :
+       {policy::kCapControl, policy::kCapHardware, policy::kCapXenstore}) {
+    if ((spec.capabilities & cap) == 0) continue;
+    const std::string name = policy::CapabilitiesText(cap);
+    // The measured bytes say what was granted to which domain; the
+    // description adds the toolstack's name for the reader.
+    launch_log_.Measure(
+        MeasurementKind::kCapability,
+        absl::StrCat("domain ", id, " (", spec.name, "): ", name),
+        absl::StrCat("capability ", name, " granted to domain ", id, "\n"));
+  }
   domains_[id] = Entry{spec.name, *std::move(token), spec.memory_frames};
   total_memory_frames_ += spec.memory_frames;
   by_name_[spec.name] = id;
@@ -367,10 +434,14 @@ std::vector<DomainRecord> Platform::ListDomains() {
 
 absl::StatusOr<DomainRecord> Platform::Relabel(const DomainRef& ref,
                                                absl::string_view label) {
+  MutexLock m(&modules_mu_);
   MutexLock l(&registry_mu_);
   absl::StatusOr<domid_t> id = ResolveLocked(ref);
   if (!id.ok()) return id.status();
   if (absl::Status s = policy().Relabel(*id, label); !s.ok()) return s;
+  const std::string what = absl::StrCat("domain ", *id, " -> ", label);
+  launch_log_.Measure(MeasurementKind::kRelabel, what,
+                      absl::StrCat(what, "\n"));
   return RecordLocked(*id);
 }
 
@@ -393,7 +464,16 @@ absl::StatusOr<std::vector<implicit_dest::Cable>> Platform::Disconnect(
 
 absl::Status Platform::LoadPolicy(absl::string_view text,
                                   absl::string_view name) {
+  MutexLock m(&modules_mu_);
+  if (absl::Status s = LoadPolicyLocked(text, name); !s.ok()) return s;
+  enabled_.clear();  // a whole policy: no longer modular
+  return absl::OkStatus();
+}
+
+absl::Status Platform::LoadPolicyLocked(absl::string_view text,
+                                        absl::string_view name) {
   if (absl::Status s = policy().Load(text, name); !s.ok()) return s;
+  launch_log_.Measure(MeasurementKind::kPolicy, MeasuredName(name), text);
   v1::Event event;
   event.set_kind(v1::Event::POLICY_LOADED);
   event.set_summary(absl::StrCat("loaded policy ", name, " (generation ",
@@ -401,6 +481,159 @@ absl::Status Platform::LoadPolicy(absl::string_view text,
   event.mutable_policy()->set_generation(policy().generation());
   events_.Publish(std::move(event), {});
   return absl::OkStatus();
+}
+
+const Platform::ModuleEntry* Platform::FindModuleLocked(
+    absl::string_view name) const {
+  for (const ModuleEntry& m : modules_) {
+    if (m.module.name == name) return &m;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<ModuleRecord> Platform::AddModule(absl::string_view name,
+                                                 absl::string_view file,
+                                                 absl::string_view text) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("module name \"", absl::CHexEscape(name.substr(0, 80)),
+                     "\" is invalid: ", kNameRules));
+  }
+  const std::string file_name =
+      file.empty() ? absl::StrCat(name, ".textproto") : std::string(file);
+  absl::StatusOr<std::vector<std::string>> types =
+      ModuleTypes(file_name, text);
+  if (!types.ok()) return types.status();
+  MutexLock l(&modules_mu_);
+  if (FindModuleLocked(name) != nullptr) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a policy module named \"", name, "\" exists"));
+  }
+  if (modules_.size() >= kMaxModules) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this level already has ", modules_.size(), " policy modules (its "
+        "limit)"));
+  }
+  modules_.push_back(ModuleEntry{
+      policy::PolicyModule{std::string(name), file_name, std::string(text)},
+      /*shipped=*/false, *types});
+  return ModuleRecord{std::string(name), file_name, false, false,
+                      *std::move(types)};
+}
+
+std::vector<ModuleRecord> Platform::ListModules() const {
+  MutexLock l(&modules_mu_);
+  std::vector<ModuleRecord> out;
+  for (const ModuleEntry& m : modules_) {
+    const bool enabled = std::find(enabled_.begin(), enabled_.end(),
+                                   m.module.name) != enabled_.end();
+    out.push_back(ModuleRecord{m.module.name, m.module.file, m.shipped,
+                               enabled, m.types});
+  }
+  return out;
+}
+
+std::vector<std::string> Platform::EnabledModules() const {
+  MutexLock l(&modules_mu_);
+  return enabled_;
+}
+
+absl::StatusOr<std::string> Platform::AssembleModules(
+    const std::vector<std::string>& names) const {
+  MutexLock l(&modules_mu_);
+  return AssembleLocked(names);
+}
+
+absl::StatusOr<std::string> Platform::AssembleLocked(
+    const std::vector<std::string>& names) const {
+  if (names.empty() || names[0] != "core") {
+    return absl::InvalidArgumentError(
+        "policy modules: the list starts with \"core\"");
+  }
+  std::vector<policy::PolicyModule> optional;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const ModuleEntry* m = FindModuleLocked(names[i]);
+    if (m == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "no policy module named \"", absl::CHexEscape(names[i].substr(0, 80)),
+          "\" (argoctl policy modules lists them)"));
+    }
+    if (std::find(names.begin(), names.begin() + i, names[i]) !=
+        names.begin() + i) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy modules: \"", names[i], "\" is listed twice"));
+    }
+    if (i > 0) optional.push_back(m->module);
+  }
+  return policy::AssemblePolicy(FindModuleLocked("core")->module, optional);
+}
+
+absl::Status Platform::LoadModules(const std::vector<std::string>& names) {
+  MutexLock l(&modules_mu_);
+  return LoadModulesLocked(names);
+}
+
+absl::Status Platform::LoadModulesLocked(
+    const std::vector<std::string>& names) {
+  absl::StatusOr<std::string> text = AssembleLocked(names);
+  if (!text.ok()) return text.status();
+  const std::string name = absl::StrCat("modules ", absl::StrJoin(names, "+"));
+  if (absl::Status s = policy().Load(*text, name); !s.ok()) return s;
+  // Each module as enabled, then what was loaded: the assembly.
+  for (const std::string& n : names) {
+    const ModuleEntry* m = FindModuleLocked(n);
+    launch_log_.Measure(MeasurementKind::kPolicyModule, m->module.file,
+                        m->module.text);
+  }
+  launch_log_.Measure(MeasurementKind::kPolicy, name, *text);
+  enabled_ = names;
+  v1::Event event;
+  event.set_kind(v1::Event::POLICY_LOADED);
+  event.set_summary(absl::StrCat("loaded policy ", name, " (generation ",
+                                 policy().generation(), ")"));
+  event.mutable_policy()->set_generation(policy().generation());
+  events_.Publish(std::move(event), {});
+  return absl::OkStatus();
+}
+
+absl::Status Platform::EnableModule(absl::string_view name) {
+  MutexLock l(&modules_mu_);
+  if (FindModuleLocked(name) == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "no policy module named \"", absl::CHexEscape(name.substr(0, 80)),
+        "\" (argoctl policy modules lists them)"));
+  }
+  std::vector<std::string> names = enabled_;
+  if (names.empty()) names.push_back("core");  // from a whole policy
+  if (!enabled_.empty() &&
+      std::find(names.begin(), names.end(), name) != names.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("policy module ", name, " is already enabled"));
+  }
+  if (name != "core") names.push_back(std::string(name));
+  return LoadModulesLocked(names);
+}
+
+absl::Status Platform::DisableModule(absl::string_view name) {
+  MutexLock l(&modules_mu_);
+  if (FindModuleLocked(name) == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "no policy module named \"", absl::CHexEscape(name.substr(0, 80)),
+        "\" (argoctl policy modules lists them)"));
+  }
+  if (name == "core") {
+    return absl::FailedPreconditionError(
+        "the core module cannot be disabled; load a whole policy (argoctl "
+        "policy load) to leave modular mode");
+  }
+  std::vector<std::string> names = enabled_;
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("policy module ", name, " is not enabled"));
+  }
+  names.erase(it);
+  return LoadModulesLocked(names);
 }
 
 bool Platform::TokenMatchesLocked(domid_t id, absl::string_view token) {

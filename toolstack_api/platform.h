@@ -22,6 +22,11 @@
 //            callbacks take them from hypercall paths, and from
 //            DestroyDomain and Detached under registry_mu_)
 //   parent_mu_ (a leaf of its own: nothing else is taken under it)
+//   modules_mu_ (serialises policy loads, whole or assembled, and relabels
+//                with their measurements, so the launch log's order is the
+//                order they took effect)
+//     -> registry_mu_ -> ... as above
+//   The launch log's lock is a leaf (taken last, under any of these).
 // The evictor runs with registry_mu_ released: it waits for the transport's
 // loop, which may be inside Attach or Detached.
 #ifndef TOOLSTACK_API_PLATFORM_H_
@@ -47,10 +52,12 @@
 #include "argo_core/virq_notifier.h"
 #include "implicit_dest/implicit_table.h"
 #include "implicit_dest/policy/policy_engine.h"
+#include "implicit_dest/policy/policy_modules.h"
 #include "nesting/level.h"
 #include "nesting/parent_link.h"
 #include "toolstack_api/capture/capture_hub.h"
 #include "toolstack_api/event_bus.h"
+#include "toolstack_api/measurement/launch_log.h"
 #include "toolstack_api/platform_types.h"
 #include "transport/attach_authority.h"
 
@@ -66,6 +73,8 @@ struct PlatformOptions {
   // defaults fit a 1024-descriptor process and a small host.
   uint32_t max_domains = 256;
   uint64_t max_total_memory_frames = uint64_t{1} << 20;  // 4 GiB
+  // The launch log's clock (null: the real one); tests pin it.
+  LaunchLog::Clock launch_log_clock;
 };
 
 class Platform final : public transport::AttachAuthority,
@@ -85,7 +94,8 @@ class Platform final : public transport::AttachAuthority,
 
   // Labels and creates a domain; returns it and its attach token. Checks
   // everything first (InvalidArgument, AlreadyExists, ResourceExhausted);
-  // on error nothing is created or labelled.
+  // on error nothing is created or labelled. Each capability granted is
+  // measured (kind capability, "domain 3 (xenstore): xenstore").
   absl::StatusOr<std::pair<DomainRecord, std::string>> CreateDomain(
       const DomainSpec& spec) ABSL_LOCKS_EXCLUDED(registry_mu_);
   // Tears the domain down (its rings, waits, cables and label go with it).
@@ -112,10 +122,11 @@ class Platform final : public transport::AttachAuthority,
   absl::StatusOr<implicit_dest::Endpoint> ResolveEndpoint(
       const v1::Endpoint& e, absl::string_view role)
       ABSL_LOCKS_EXCLUDED(registry_mu_);
-  // Relabels a live domain (NotFound, or the policy's InvalidArgument).
+  // Relabels a live domain (NotFound, or the policy's InvalidArgument);
+  // measured ("domain 3 -> storage_t").
   absl::StatusOr<DomainRecord> Relabel(const DomainRef& ref,
                                        absl::string_view label)
-      ABSL_LOCKS_EXCLUDED(registry_mu_);
+      ABSL_LOCKS_EXCLUDED(modules_mu_, registry_mu_);
 
   // Cables (§4), as ImplicitTable::Connect/Disconnect; return the entries
   // installed or removed, each published as a CABLE_CHANGED event.
@@ -125,7 +136,54 @@ class Platform final : public transport::AttachAuthority,
       implicit_dest::Endpoint from, bool one_way);
 
   // Replaces the policy atomically (InvalidArgument naming line:column).
-  absl::Status LoadPolicy(absl::string_view text, absl::string_view name);
+  // Measured (kind policy, `name`, the exact text). Leaves modular mode:
+  // no module is enabled after it.
+  absl::Status LoadPolicy(absl::string_view text, absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+
+  // Modular policies (policy_modules.h). The registry holds the shipped
+  // modules and those added, at most kMaxModules; the enabled set is
+  // empty unless the policy in force was assembled from modules, and then
+  // starts with "core".
+  static constexpr size_t kMaxModules = 64;
+  // Registers a module (not enabled). InvalidArgument for a bad name
+  // (kNameRules) or text that does not parse as a policy (file:line),
+  // AlreadyExists for a name in use, ResourceExhausted past kMaxModules.
+  absl::StatusOr<ModuleRecord> AddModule(absl::string_view name,
+                                         absl::string_view file,
+                                         absl::string_view text)
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  // Every registered module, core first.
+  std::vector<ModuleRecord> ListModules() const
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  // The enabled set (empty: not modular).
+  std::vector<std::string> EnabledModules() const
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  // The policy text core + `names` would assemble to, loading nothing.
+  // `names` must start with "core" and name each registered module at
+  // most once (InvalidArgument, NotFound); AssemblePolicy's refusals.
+  absl::StatusOr<std::string> AssembleModules(
+      const std::vector<std::string>& names) const
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  // Assembles `names` (as AssembleModules) and loads the result; on any
+  // refusal nothing changes. Measures each module's text (kind
+  // policy-module) and then the assembled text (kind policy).
+  absl::Status LoadModules(const std::vector<std::string>& names)
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  // LoadModules of the enabled set plus / minus `name` (from a whole
+  // policy, enabling starts from core alone). NotFound for an unknown
+  // module; FailedPrecondition for one already enabled / not enabled, or
+  // for disabling core (load a whole policy to leave modular mode).
+  absl::Status EnableModule(absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+  absl::Status DisableModule(absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(modules_mu_);
+
+  // The measured launch log of this daemon's life (starts at zeros).
+  LaunchLog& launch_log() { return launch_log_; }
+  // `name` (a file name or path) as a launch log description: whole if it
+  // fits, else "..." and its tail.
+  static std::string MeasuredName(absl::string_view name);
 
   // The toolstack's name of a live domain ("" if none); a leaf lock only,
   // so callable from any callback.
@@ -255,8 +313,26 @@ class Platform final : public transport::AttachAuthority,
   void PublishDomain(v1::Event::Kind kind, const DomainRecord& record,
                      std::string summary);
 
+  // A module of the registry.
+  struct ModuleEntry {
+    policy::PolicyModule module;
+    bool shipped;
+    std::vector<std::string> types;
+  };
+
+  absl::StatusOr<std::string> AssembleLocked(
+      const std::vector<std::string>& names) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(modules_mu_);
+  absl::Status LoadModulesLocked(const std::vector<std::string>& names)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(modules_mu_);
+  absl::Status LoadPolicyLocked(absl::string_view text, absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(modules_mu_);
+  const ModuleEntry* FindModuleLocked(absl::string_view name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(modules_mu_);
+
   // Declared first: callbacks publish into it until the level is gone.
   EventBus events_;
+  LaunchLog launch_log_;
   // Before the level: the hypervisor reports into it until it is gone.
   std::unique_ptr<CaptureHub> captures_;
   // Always with access control (the toolstack loads policies).
@@ -269,6 +345,10 @@ class Platform final : public transport::AttachAuthority,
   // waits out a running eviction.
   Mutex evictor_mu_ ABSL_ACQUIRED_BEFORE(registry_mu_);
   std::function<void(domid_t)> evictor_ ABSL_GUARDED_BY(evictor_mu_);
+
+  mutable Mutex modules_mu_ ABSL_ACQUIRED_BEFORE(registry_mu_);
+  std::vector<ModuleEntry> modules_ ABSL_GUARDED_BY(modules_mu_);
+  std::vector<std::string> enabled_ ABSL_GUARDED_BY(modules_mu_);
 
   Mutex registry_mu_;
   uint64_t total_memory_frames_ ABSL_GUARDED_BY(registry_mu_) = 0;

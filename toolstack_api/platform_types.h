@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/types/variant.h"
 #include "argo_core/hypervisor.h"
@@ -25,6 +26,8 @@ struct DomainSpec {
   uint64_t memory_frames = 256;
   std::string label;  // "": the policy's default type
   bool argo_enabled = true;
+  // policy::Capability bits, given at creation only (never changed).
+  uint8_t capabilities = 0;
 };
 
 struct DomainRecord {
@@ -35,6 +38,7 @@ struct DomainRecord {
   uint64_t denials = 0;  // operations of this domain the policy refused
   // The guest process attached to it (DESIGN §8), 0 for none.
   pid_t attached_pid = 0;
+  uint8_t capabilities = 0;  // policy::Capability bits
 };
 
 // How this level reaches its parent (argo-hv --parent, DESIGN §7).
@@ -57,6 +61,15 @@ struct ParentLinkRecord {
 };
 
 // A domain of this level whose process attached as a child level.
+// A policy module this level can assemble (Platform::ListModules).
+struct ModuleRecord {
+  std::string name;
+  std::string file;
+  bool shipped;  // embedded in the binary, else added at run time
+  bool enabled;
+  std::vector<std::string> types;  // the types it declares
+};
+
 struct ChildLevelRecord {
   domid_t id;
   std::string name;

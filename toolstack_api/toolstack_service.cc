@@ -5,11 +5,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "argo_core/xen_status.h"
+#include "implicit_dest/policy/compiled_policy.h"
+#include "implicit_dest/policy/policy_advisor.h"
 #include "implicit_dest/route_explainer.h"
 #include "toolstack_api/boot_config.h"
 #include "toolstack_api/capture_request.h"
@@ -34,6 +37,28 @@ constexpr uint64_t kMaxPort = 0xFFFFFFFF;
 // A page token is good only for the filter it was issued under.
 std::string FilterText(const absl::optional<domid_t>& domain) {
   return domain.has_value() ? absl::StrCat("domain=", *domain) : "";
+}
+
+// A permission by its name in policy.proto ("SEND"); InvalidArgument
+// naming the five otherwise.
+absl::StatusOr<policy::Permission> PermissionArg(const std::string& name) {
+  policy::Permission p = policy::v1::PERMISSION_UNSPECIFIED;
+  if (!policy::v1::Permission_Parse(name, &p) ||
+      p == policy::v1::PERMISSION_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "permission: \"", absl::CHexEscape(name.substr(0, 64)),
+        "\" is not one of ENABLE, REGISTER_SINGLE_SOURCE, "
+        "REGISTER_ANY_SOURCE, SEND, SEND_EXPLICIT"));
+  }
+  return p;
+}
+
+// The denials ExplainDenials and SuggestRules read: the most recent `max`
+// (0: all kept).
+std::vector<policy::Denial> RecentDenials(Platform& platform, uint32_t max) {
+  return platform.policy().audit().Recent(
+      max == 0 ? policy::AuditLog::kCapacity
+               : std::min<size_t>(max, policy::AuditLog::kCapacity));
 }
 
 }  // namespace
@@ -67,6 +92,10 @@ v1::PolicyInfo ToolstackService::PolicyInfoNow() {
   for (const std::string& type : platform_.policy().Types()) {
     info.add_types(type);
   }
+  for (const std::string& module : platform_.EnabledModules()) {
+    info.add_enabled_modules(module);
+  }
+  info.set_silo(platform_.policy().silo());
   return info;
 }
 
@@ -352,6 +381,186 @@ grpc::Status ToolstackService::GetAudit(grpc::ServerContext*,
   }
   response->set_total(audit.total());
   response->set_next_page_token(pager->NextToken());
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::ListPolicyModules(
+    grpc::ServerContext*, const v1::ListPolicyModulesRequest*,
+    v1::ListPolicyModulesResponse* response) {
+  bool modular = false;
+  for (const ModuleRecord& m : platform_.ListModules()) {
+    v1::PolicyModule* out = response->add_modules();
+    out->set_name(m.name);
+    out->set_file(m.file);
+    out->set_source(m.shipped ? "shipped" : "added");
+    out->set_enabled(m.enabled);
+    for (const std::string& t : m.types) out->add_types(t);
+    modular = modular || m.enabled;
+  }
+  response->set_modular(modular);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::AddPolicyModule(
+    grpc::ServerContext*, const v1::AddPolicyModuleRequest* request,
+    v1::PolicyModule* response) {
+  if (request->text().size() > kMaxConfigBytes) {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("module text larger than ", kMaxConfigBytes, " bytes"));
+  }
+  if (request->file().size() > 255) {
+    return Invalid("file: longer than 255 bytes");
+  }
+  // Fail closed, as for a policy: an empty file is a mistake.
+  if (IsBlankText(request->text())) {
+    return Invalid(absl::StrCat(request->file().empty() ? request->name()
+                                                        : request->file(),
+                                ": the module text is empty"));
+  }
+  absl::StatusOr<ModuleRecord> added = platform_.AddModule(
+      request->name(), request->file(), request->text());
+  if (!added.ok()) return ToGrpc(added.status());
+  response->set_name(added->name);
+  response->set_file(added->file);
+  response->set_source("added");
+  response->set_enabled(false);
+  for (const std::string& t : added->types) response->add_types(t);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::EnablePolicyModule(
+    grpc::ServerContext*, const v1::PolicyModuleRequest* request,
+    v1::PolicyInfo* response) {
+  if (request->name().empty()) return Invalid("name: name a policy module");
+  if (absl::Status s = platform_.EnableModule(request->name()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  *response = PolicyInfoNow();
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::DisablePolicyModule(
+    grpc::ServerContext*, const v1::PolicyModuleRequest* request,
+    v1::PolicyInfo* response) {
+  if (request->name().empty()) return Invalid("name: name a policy module");
+  if (absl::Status s = platform_.DisableModule(request->name()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  *response = PolicyInfoNow();
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::CheckPermission(
+    grpc::ServerContext*, const v1::CheckPermissionRequest* request,
+    v1::CheckPermissionResponse* response) {
+  absl::StatusOr<policy::Permission> permission =
+      PermissionArg(request->permission());
+  if (!permission.ok()) return ToGrpc(permission.status());
+  if (request->source_case() ==
+      v1::CheckPermissionRequest::SOURCE_NOT_SET) {
+    return Invalid("source: name a domain or a type");
+  }
+  if (request->target_case() ==
+          v1::CheckPermissionRequest::TARGET_NOT_SET ||
+      (request->target_case() == v1::CheckPermissionRequest::kTargetXen &&
+       !request->target_xen())) {
+    return Invalid("target: name a domain, a type or xen");
+  }
+  const bool source_is_type =
+      request->source_case() == v1::CheckPermissionRequest::kSourceType;
+  const bool target_is_xen =
+      request->target_case() == v1::CheckPermissionRequest::kTargetXen ||
+      (request->target_case() == v1::CheckPermissionRequest::kTargetType &&
+       request->target_type() == "xen");
+  const bool target_is_type =
+      request->target_case() == v1::CheckPermissionRequest::kTargetType &&
+      !target_is_xen;
+  if (!target_is_xen && source_is_type != target_is_type) {
+    return Invalid(
+        "source and target: both domains or both types (a type check "
+        "consults the rules only; a domain check also labels, capabilities "
+        "and SILO)");
+  }
+  // Type names are echoed in refusals: bound them (a policy's own are
+  // short identifiers).
+  constexpr size_t kMaxTypeName = 256;
+  if (request->source_type().size() > kMaxTypeName ||
+      request->target_type().size() > kMaxTypeName) {
+    return Invalid(absl::StrCat("a type name is longer than ", kMaxTypeName,
+                                " bytes"));
+  }
+  policy::PolicyEngine& engine = platform_.policy();
+  absl::StatusOr<policy::PolicyEngine::Verdict> verdict;
+  if (source_is_type) {
+    if (request->source_type().empty()) return Invalid("source: empty type");
+    const std::string target =
+        target_is_xen ? std::string("xen") : request->target_type();
+    if (target.empty()) return Invalid("target: empty type");
+    verdict = engine.CheckTypes(request->source_type(), target, *permission);
+    response->set_source_type(request->source_type());
+    response->set_target_type(target);
+  } else {
+    absl::StatusOr<domid_t> source =
+        platform_.Resolve(request->source_domain(), "source");
+    if (!source.ok()) return ToGrpc(source.status());
+    domid_t target = DOMID_XEN;
+    if (!target_is_xen) {
+      absl::StatusOr<domid_t> t =
+          platform_.Resolve(request->target_domain(), "target");
+      if (!t.ok()) return ToGrpc(t.status());
+      target = *t;
+    }
+    verdict = engine.CheckDomains(*source, target, *permission);
+    response->set_source_type(engine.Label(*source));
+    response->set_target_type(target_is_xen ? std::string("xen")
+                                            : engine.Label(target));
+  }
+  if (!verdict.ok()) return ToGrpc(verdict.status());
+  response->set_allowed(verdict->allowed);
+  response->set_decided_by(verdict->decided_by);
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::ExplainDenials(
+    grpc::ServerContext*, const v1::ExplainDenialsRequest* request,
+    v1::DenialExplanations* response) {
+  for (const policy::DenialReason& r : policy::ExplainDenials(
+           RecentDenials(platform_, request->max()))) {
+    v1::DenialExplanation* out = response->add_explanations();
+    *out->mutable_denial() = DenialToProto(r.denial);
+    out->set_missing(r.missing);
+    out->set_rule(r.rule);
+    out->set_summary(r.denial.Describe());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::SuggestRules(
+    grpc::ServerContext*, const v1::SuggestRulesRequest* request,
+    v1::SuggestedRules* response) {
+  std::vector<policy::Denial> denials =
+      RecentDenials(platform_, request->max());
+  response->set_text(policy::SuggestRules(denials));
+  response->set_denials(static_cast<uint32_t>(denials.size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ToolstackService::GetMeasurements(
+    grpc::ServerContext*, const v1::GetMeasurementsRequest*,
+    v1::Measurements* response) {
+  // One snapshot, so the entries, the register and the saved form agree.
+  const SavedLaunchLog log = platform_.launch_log().Snapshot();
+  response->set_register_(Sha256ToHex(log.register_value));
+  for (const LaunchLogEntry& e : log.entries) {
+    v1::Measurement* m = response->add_entries();
+    m->set_sequence(e.sequence);
+    m->set_unix_nanos(e.time_ns);
+    m->set_kind(std::string(MeasurementKindName(e.kind)));
+    m->set_description(e.description);
+    m->set_digest(Sha256ToHex(e.digest));
+  }
+  response->set_json(LaunchLogJson(log));
   return grpc::Status::OK;
 }
 

@@ -64,6 +64,31 @@ class ToolstackService final : public v1::Toolstack::Service {
                         const v1::GetAuditRequest* request,
                         v1::AuditLog* response) override;
 
+  grpc::Status ListPolicyModules(
+      grpc::ServerContext*, const v1::ListPolicyModulesRequest* request,
+      v1::ListPolicyModulesResponse* response) override;
+  grpc::Status AddPolicyModule(grpc::ServerContext*,
+                               const v1::AddPolicyModuleRequest* request,
+                               v1::PolicyModule* response) override;
+  grpc::Status EnablePolicyModule(grpc::ServerContext*,
+                                  const v1::PolicyModuleRequest* request,
+                                  v1::PolicyInfo* response) override;
+  grpc::Status DisablePolicyModule(grpc::ServerContext*,
+                                   const v1::PolicyModuleRequest* request,
+                                   v1::PolicyInfo* response) override;
+  grpc::Status CheckPermission(grpc::ServerContext*,
+                               const v1::CheckPermissionRequest* request,
+                               v1::CheckPermissionResponse* response) override;
+  grpc::Status ExplainDenials(grpc::ServerContext*,
+                              const v1::ExplainDenialsRequest* request,
+                              v1::DenialExplanations* response) override;
+  grpc::Status SuggestRules(grpc::ServerContext*,
+                            const v1::SuggestRulesRequest* request,
+                            v1::SuggestedRules* response) override;
+  grpc::Status GetMeasurements(grpc::ServerContext*,
+                               const v1::GetMeasurementsRequest* request,
+                               v1::Measurements* response) override;
+
   grpc::Status Watch(grpc::ServerContext* context,
                      const v1::WatchRequest* request,
                      grpc::ServerWriter<v1::Event>* writer) override;

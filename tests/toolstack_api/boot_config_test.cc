@@ -1,6 +1,8 @@
 // The boot configuration (DESIGN §6): the shipped examples apply; a bad
 // file is rejected whole with its line, column and field; a failure part
 // way through leaves the level exactly as it was (domains, cables, policy).
+#include "toolstack_api/boot_config.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,8 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "implicit_dest/policy/capabilities.h"
 #include "tests/testing/runfiles.h"
-#include "toolstack_api/boot_config.h"
+#include "toolstack_api/measurement/sha256.h"
 
 namespace argo::toolstack {
 namespace {
@@ -55,9 +58,9 @@ class BootConfigTest : public ::testing::Test {
 };
 
 TEST_F(BootConfigTest, TheDefaultConfigurationApplies) {
-  auto applied = ApplyConfig(
-      *platform_, testing::ReadRunfile("configs/default.textproto"),
-      "default.textproto", "");
+  auto applied =
+      ApplyConfig(*platform_, testing::ReadRunfile("configs/default.textproto"),
+                  "default.textproto", "");
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(applied->created.size(), 3u);
   EXPECT_EQ(applied->installed.size(), 5u);  // two cables both ways, one not
@@ -84,7 +87,8 @@ TEST_F(BootConfigTest, TheStrictExampleAppliesWithItsPolicyFile) {
   auto file = LoadConfigFile(sub + "/strict.textproto");
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->policy_text, testing::StrictPolicyText());
-  auto applied = ApplyConfig(*platform_, file->text, "strict", file->policy_text);
+  auto applied =
+      ApplyConfig(*platform_, file->text, "strict", file->policy_text);
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(platform_->policy().Label(1), "storage_t");
   EXPECT_EQ(platform_->policy().Label(2), "client_t");
@@ -126,9 +130,8 @@ TEST_F(BootConfigTest, BadFilesAreRejectedWholeWithTheirPlace) {
       "domain { name: \"fresh2\" }\n"
       "domain { name: \"existing\" }\n",
       absl::StatusCode::kAlreadyExists, {"boot.textproto:3:", "existing"});
-  ExpectRejected(
-      "domain { name: \"fresh\" label: \"nope_t\" }\n", invalid,
-      {"boot.textproto:1:", "nope_t"});
+  ExpectRejected("domain { name: \"fresh\" label: \"nope_t\" }\n", invalid,
+                 {"boot.textproto:1:", "nope_t"});
   ExpectRejected(
       "domain { name: \"fresh\" }\n"
       "cable { from: \"fresh:1\" to: \"existing:2\" }\n"
@@ -162,9 +165,9 @@ TEST_F(BootConfigTest, BlankConfigurationsAndPoliciesFailClosed) {
                  {"the configuration is empty"});
   // The platform's "" is the permissive default: a config must never
   // reach it with an empty policy.
-  ExpectRejected("policy_text: \"\"\n", invalid,
-                 {"boot.textproto:1:", "policy_text: is empty",
-                  "not 'no policy'"});
+  ExpectRejected(
+      "policy_text: \"\"\n", invalid,
+      {"boot.textproto:1:", "policy_text: is empty", "not 'no policy'"});
   ExpectRejected("domain { name: \"a\" }\npolicy_text: \"# none\\n\"\n",
                  invalid, {"boot.textproto:2:", "policy_text: is empty"});
   const std::string before = State();
@@ -274,6 +277,78 @@ TEST_F(BootConfigTest, TheParentBlockIsReadWithDefaultsAndCheckedWithItsPlace) {
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(applied->created.size(), 1u);
   EXPECT_EQ(applied->installed.size(), 2u) << "g:100 <-> parent:7";
+}
+
+}  // namespace
+}  // namespace argo::toolstack
+
+namespace argo::toolstack {
+namespace {
+
+// Issue 10: policy_modules instead of a whole policy, capabilities on
+// domain entries, and the applied configuration measured.
+TEST_F(BootConfigTest, PolicyModulesAreAssembledLoadedAndMeasured) {
+  const std::string text =
+      "policy_modules: [\"core\", \"storage\"]\n"
+      "domain { name: \"store\" label: \"storage_t\" capabilities: "
+      "[\"hardware\", \"control\"] }\n";
+  auto applied = ApplyConfig(*platform_, text, "boot.textproto", "");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(platform_->EnabledModules(),
+            (std::vector<std::string>{"core", "storage"}));
+  EXPECT_EQ(applied->created[0].capabilities,
+            policy::kCapControl | policy::kCapHardware);
+  const std::vector<LaunchLogEntry> log = platform_->launch_log().Entries();
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back().kind, MeasurementKind::kConfig);
+  EXPECT_EQ(log.back().description, "boot.textproto");
+  EXPECT_EQ(log.back().digest, Sha256(text)) << "the exact bytes";
+}
+
+TEST_F(BootConfigTest, PolicyModulesAndCapabilitiesAreCheckedWithTheirPlace) {
+  ExpectRejected("policy_text: \"types: 'a_t'\"\npolicy_modules: [\"core\"]\n",
+                 absl::StatusCode::kInvalidArgument,
+                 {"boot.textproto:2:1: policy_modules:", "not both"});
+  ExpectRejected("\n\npolicy_modules: [\"storage\"]\n",
+                 absl::StatusCode::kInvalidArgument,
+                 {"boot.textproto:3:", "starts with \"core\""});
+  ExpectRejected("policy_modules: [\"core\", \"nope\"]\n",
+                 absl::StatusCode::kNotFound,
+                 {"boot.textproto:1:", "no policy module named \"nope\""});
+  ExpectRejected("policy_modules: [\"core\", \"storage\", \"storage\"]\n",
+                 absl::StatusCode::kInvalidArgument,
+                 {"boot.textproto:1:", "listed twice"});
+  ExpectRejected(
+      "domain { name: \"a\" }\n"
+      "domain {\n  name: \"b\"\n  capabilities: [\"control\", \"root\"]\n}\n",
+      absl::StatusCode::kInvalidArgument,
+      {"boot.textproto:4:",
+       "domain.capabilities: \"root\" is not a capability"});
+  // Labels are checked against the assembled policy.
+  ExpectRejected(
+      "policy_modules: [\"core\"]\ndomain { name: \"a\" label: \"storage_t\" "
+      "}\n",
+      absl::StatusCode::kInvalidArgument, {"boot.textproto:2:", "storage_t"});
+  EXPECT_TRUE(platform_->EnabledModules().empty());
+  EXPECT_EQ(platform_->launch_log().Entries().size(), 1u)
+      << "only the start's policy: refusals measure nothing";
+}
+
+TEST_F(BootConfigTest, ALateFailureRestoresTheModules) {
+  ASSERT_TRUE(platform_->LoadModules({"core", "monitoring"}).ok());
+  ASSERT_TRUE(platform_->CreateDomain({.name = "existing", .id = 5}).ok());
+  ASSERT_TRUE(platform_->Connect({5, 2}, {5, 3}, true).ok());
+  const std::string text_before = platform_->policy().Text();
+  auto applied = ApplyConfig(*platform_,
+                             "policy_modules: [\"core\", \"storage\"]\n"
+                             "domain { name: \"fresh\" }\n"
+                             "cable { from: \"fresh:1\" to: \"existing:2\" }\n",
+                             "boot.textproto", "");
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(platform_->policy().Text(), text_before);
+  EXPECT_EQ(platform_->EnabledModules(),
+            (std::vector<std::string>{"core", "monitoring"}))
+      << "modular mode and its modules restored";
 }
 
 }  // namespace

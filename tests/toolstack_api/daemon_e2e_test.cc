@@ -135,11 +135,13 @@ TEST_F(DaemonTest, DomainsTableAndJson) {
   EXPECT_EQ(rows[0][1], "NAME");
   EXPECT_EQ(rows[1][0], "1");
   EXPECT_EQ(rows[1][1], "storage");
-  EXPECT_EQ(rows[0][3], "STATE");
-  EXPECT_EQ(rows[0][4], "PID");
-  EXPECT_EQ(rows[1][3], "created");
-  EXPECT_EQ(rows[1][4], "-") << "no guest attached";
-  EXPECT_EQ(rows[1][5], "4M");
+  EXPECT_EQ(rows[0][3], "CAPS");
+  EXPECT_EQ(rows[0][4], "STATE");
+  EXPECT_EQ(rows[0][5], "PID");
+  EXPECT_EQ(rows[1][3], "-") << "no capabilities";
+  EXPECT_EQ(rows[1][4], "created");
+  EXPECT_EQ(rows[1][5], "-") << "no guest attached";
+  EXPECT_EQ(rows[1][6], "4M");
   auto list = FromJson<v1::ListDomainsResponse>(Ok({"--json", "domains"}));
   ASSERT_EQ(list.domains_size(), 3);
   EXPECT_EQ(list.domains(2).name(), "client2");
@@ -485,6 +487,246 @@ TEST_F(DaemonTest, CaptureWritesPcapngThatTsharkReadsWithTheDissector) {
   EXPECT_EQ(lines[1], "2,7,1,80,0,111,0,8,6578706c69636974");
 }
 
+// Issue 10 end to end: a boot configuration that lists policy modules and
+// gives a domain a capability; argoctl's module, check, why and suggest
+// commands; the launch log saved with --json and verified offline (a
+// tampered copy fails); then SILO loaded from silo.textproto: a domU to
+// domU send refused, a domU to the capable domain delivered, between real
+// argo-guest processes.
+TEST_F(DaemonTest, ModulesCapabilitiesPolicyToolsMeasurementsAndSilo) {
+  const std::string boot = dir_ + "/boot.textproto";
+  {
+    std::ofstream f(boot);
+    f << "policy_modules: [\"core\", \"storage\"]\n"
+         "domain { name: \"xs\" label: \"dom0_t\" capabilities: "
+         "[\"xenstore\"] }\n"
+         "domain { name: \"store\" label: \"storage_t\" }\n"
+         "domain { name: \"c1\" label: \"client_t\" }\n"
+         "domain { name: \"c2\" label: \"client_t\" }\n"
+         "cable { from: \"c1:7\" to: \"c2:80\" one_way: true }\n"
+         "cable { from: \"c1:8\" to: \"xs:80\" one_way: true }\n";
+  }
+  StartDaemon({"--config", boot});
+
+  // The start line's register is the log's after the configuration.
+  const std::string log = testing::ReadFile(Log());
+  const size_t at = log.find("measurements: register ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string start_register = log.substr(at + 23, 64);
+  EXPECT_EQ(start_register.find_first_not_of("0123456789abcdef"),
+            std::string::npos)
+      << start_register;
+  const std::string measured = Ok({"measurements"});
+  EXPECT_TRUE(absl::StrContains(measured, "register: " + start_register))
+      << measured;
+  EXPECT_TRUE(absl::StrContains(measured, "capability     domain 1 (xs): "
+                                          "xenstore"))
+      << measured;
+  EXPECT_TRUE(absl::StrContains(measured, "policy-module  storage.textproto"))
+      << measured;
+
+  // Capabilities: the table's CAPS column, show, create --cap.
+  auto rows = Table(Ok({"domains"}));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0][3], "CAPS");
+  EXPECT_EQ(rows[1][1], "xs");
+  EXPECT_EQ(rows[1][3], "xenstore");
+  EXPECT_EQ(rows[2][3], "-");
+  EXPECT_TRUE(
+      absl::StrContains(Ok({"domain", "show", "xs"}), "caps:      xenstore"));
+  EXPECT_TRUE(absl::StrContains(
+      Ok({"domain", "create", "ctl", "--cap", "control", "--cap", "hardware"}),
+      "capabilities control,hardware"));
+  auto ctl = FromJson<v1::Domain>(Ok({"--json", "domain", "show", "ctl"}));
+  ASSERT_EQ(ctl.capabilities_size(), 2);
+  EXPECT_EQ(ctl.capabilities(1), "hardware");
+  RunResult bad_cap = Ctl({"domain", "create", "x", "--cap", "control,root"});
+  EXPECT_EQ(bad_cap.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad_cap.err, "\"root\" is not a capability"))
+      << bad_cap.err;
+
+  // Modules.
+  rows = Table(Ok({"policy", "modules"}));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1][0], "core");
+  EXPECT_EQ(rows[1][1], "yes");
+  EXPECT_EQ(rows[2][0], "storage");
+  EXPECT_EQ(rows[2][1], "yes");
+  EXPECT_EQ(rows[3][1], "no");
+  const std::string logger = dir_ + "/logger.textproto";
+  {
+    std::ofstream f(logger);
+    f << "types: \"logger_t\"\n"
+         "allow { source: \"client_t\" target: \"logger_t\" permissions: "
+         "[SEND] }\n";
+  }
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "module", "add", logger}),
+                                "added policy module logger"));
+  RunResult again = Ctl({"policy", "module", "add", logger});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(again.err, "ALREADY_EXISTS")) << again.err;
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "module", "enable", "logger"}),
+                                "modules: core, storage, logger"));
+  const std::string dup = dir_ + "/dup.textproto";
+  {
+    std::ofstream f(dup);
+    f << "# declares storage's type again\ntypes: \"storage_t\"\n";
+  }
+  Ok({"policy", "module", "add", dup});
+  const std::string before = Ok({"policy", "modules"});
+  RunResult conflict = Ctl({"policy", "module", "enable", "dup"});
+  EXPECT_EQ(conflict.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(conflict.err, "INVALID_ARGUMENT: dup.textproto:2:"))
+      << conflict.err;
+  EXPECT_EQ(Ok({"policy", "modules"}), before) << "a conflict changes nothing";
+  Ok({"policy", "module", "disable", "logger"});
+  auto modules = FromJson<v1::ListPolicyModulesResponse>(
+      Ok({"--json", "policy", "modules"}));
+  EXPECT_TRUE(modules.modular());
+  ASSERT_EQ(modules.modules_size(), 5);
+  EXPECT_FALSE(modules.modules(3).enabled());
+
+  // policy check: exit codes like grep.
+  RunResult allowed = Ctl({"policy", "check", "c1", "store", "SEND"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_TRUE(absl::StartsWith(allowed.out,
+                               "allowed: rule at storage.textproto:"))
+      << allowed.out;
+  RunResult denied = Ctl({"policy", "check", "c1", "c2", "SEND"});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_EQ(denied.out,
+            "denied: no allow rule grants SEND from client_t to client_t\n");
+  EXPECT_EQ(Ctl({"policy", "check", "client_t", "storage_t", "send"}).exit_code,
+            0);
+  EXPECT_EQ(Ctl({"policy", "check", "c1", "xen", "ENABLE"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"policy", "check", "c1", "c2", "FLY"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"policy", "check", "c1", "c2"}).exit_code, 2);
+  auto checked = FromJson<v1::CheckPermissionResponse>(
+      Ctl({"--json", "policy", "check", "c1", "c2", "SEND"}).out);
+  EXPECT_FALSE(checked.allowed());
+  EXPECT_EQ(checked.source_type(), "client_t");
+
+  // A real denial from a guest process, then why and suggest.
+  const std::string attach = dir_ + "/run/hv-attach.sock";
+  const std::string argo_guest = testing::RunfilePath("guest/cli/argo-guest");
+  auto token = [&](const std::string& domain) {
+    return std::string(
+        absl::StripAsciiWhitespace(Ok({"domain", "token", domain})));
+  };
+  const std::string c1_token = token("c1");
+  auto send = [&](const std::string& port, const std::string& text) {
+    return RunProcess({argo_guest, "--socket", attach, "--domain", "c1",
+                       "--token", c1_token, "send", "--port", port, text});
+  };
+  RunResult refused = send("7", "to c2");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(refused.err, "EACCES")) << refused.err;
+  const std::string why = Ok({"policy", "why"});
+  EXPECT_TRUE(absl::StrContains(why, "missing: SEND from client_t to client_t"))
+      << why;
+  EXPECT_TRUE(absl::StrContains(why, "rule:    allow {")) << why;
+  auto why_json =
+      FromJson<v1::DenialExplanations>(Ok({"--json", "policy", "why"}));
+  ASSERT_EQ(why_json.explanations_size(), 1);
+  EXPECT_EQ(why_json.explanations(0).denial().permission(), "SEND");
+  const std::string suggested = Ok({"policy", "suggest"});
+  EXPECT_TRUE(absl::StrContains(suggested, "target: \"client_t\""))
+      << suggested;
+  EXPECT_EQ(Ctl({"policy", "check", "c1", "c2", "SEND"}).exit_code, 1)
+      << "suggest loads nothing";
+
+  // SILO: relabel everyone to the SILO policy's one type, then load it.
+  for (const char* d : {"xs", "store", "c1", "c2"}) {
+    Ok({"policy", "relabel", d, "domain_t"});
+  }
+  Ok({"policy", "load",
+      testing::RunfilePath("implicit_dest/policy/silo.textproto")});
+  EXPECT_TRUE(Ok({"--json", "policy", "modules"}).find("\"modular\": true") ==
+              std::string::npos)
+      << "a whole policy leaves modular mode";
+  auto listener = [&](const std::string& domain, const std::string& out) {
+    std::vector<std::string> argv = {
+        "/bin/sh", "-c", "exec \"$0\" \"$@\" > " + out, argo_guest,
+        "--socket", attach, "--domain", domain, "--token", token(domain),
+        "listen", "--port", "80"};
+    return std::make_unique<Daemon>(argv, dir_ + "/" + domain + ".log");
+  };
+  auto wait_running = [&](const std::string& domain) {
+    for (int i = 0; i < 1000; ++i) {
+      if (absl::StrContains(Ok({"domain", "show", domain}), "running")) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  auto c2 = listener("c2", dir_ + "/c2.out");
+  auto xs = listener("xs", dir_ + "/xs.out");
+  ASSERT_TRUE(wait_running("c2"));
+  ASSERT_TRUE(wait_running("xs"));
+  RunResult silo = send("7", "domU to domU");
+  EXPECT_EQ(silo.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(silo.err, "EACCES")) << silo.err;
+  RunResult service = send("8", "domU to xenstore");
+  EXPECT_EQ(service.exit_code, 0) << service.err;
+  for (int i = 0; i < 1000 && !absl::StrContains(testing::ReadFile(dir_ + "/xs.out"),
+                                                 "domU to xenstore");
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(absl::StrContains(testing::ReadFile(dir_ + "/xs.out"),
+                                "domU to xenstore"));
+  EXPECT_FALSE(absl::StrContains(testing::ReadFile(dir_ + "/c2.out"),
+                                 "domU to domU"));
+  RunResult silo_check = Ctl({"policy", "check", "c1", "c2", "SEND"});
+  EXPECT_EQ(silo_check.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(silo_check.out, "denied: SILO mode:"))
+      << silo_check.out;
+  EXPECT_EQ(Ctl({"policy", "check", "c1", "xs", "SEND"}).exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(Ok({"policy", "why"}), "SILO mode"));
+
+  // The launch log: saved, verified offline (no daemon at this socket),
+  // and a tampered copy refused.
+  const std::string saved = dir_ + "/saved.json";
+  const std::string json = Ok({"measurements", "--json"});
+  {
+    std::ofstream f(saved);
+    f << json;
+  }
+  EXPECT_TRUE(absl::StrContains(json, "\"kind\":\"relabel\","
+                                      "\"description\":\"domain 3 -> "
+                                      "domain_t\""))
+      << json;
+  EXPECT_TRUE(absl::StrContains(json, "silo.textproto")) << json;
+  RunResult offline =
+      RunProcess({argoctl_, "--socket", dir_ + "/nothing.sock",
+                  "measurements", "--verify", saved});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_TRUE(absl::StartsWith(offline.out, "OK: " + saved)) << offline.out;
+  const size_t reg = json.find("\"register\":\"");
+  ASSERT_NE(reg, std::string::npos);
+  EXPECT_TRUE(absl::StrContains(offline.out, json.substr(reg + 12, 64)))
+      << offline.out;
+  std::string tampered = json;
+  const size_t digest = tampered.rfind("\"digest\":\"");
+  ASSERT_NE(digest, std::string::npos);
+  char& c = tampered[digest + 10];
+  c = c == '0' ? '1' : '0';
+  {
+    std::ofstream f(dir_ + "/tampered.json");
+    f << tampered;
+  }
+  RunResult bad = RunProcess({argoctl_, "--socket", dir_ + "/nothing.sock",
+                              "measurements", "--verify",
+                              dir_ + "/tampered.json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "tampered.json")) << bad.err;
+  EXPECT_EQ(RunProcess({argoctl_, "measurements", "--verify",
+                        dir_ + "/absent.json"})
+                .exit_code,
+            2);
+}
+
 TEST_F(DaemonTest, EveryCommandHasHelp) {
   // No daemon needed: help is local.
   for (const char* command :
@@ -492,7 +734,9 @@ TEST_F(DaemonTest, EveryCommandHasHelp) {
         "domain token", "connect", "capture",
         "disconnect", "cables", "explain", "rings", "stats", "policy load",
         "policy show", "policy relabel", "policy audit", "watch", "topology",
-        "apply"}) {
+        "apply", "policy modules", "policy module add", "policy module enable",
+        "policy module disable", "policy check", "policy why",
+        "policy suggest", "measurements"}) {
     std::vector<std::string> args = absl::StrSplit(command, ' ');
     args.push_back("--help");
     RunResult r = Ctl(args);

@@ -15,10 +15,13 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "implicit_dest/policy/capabilities.h"
 #include "tests/testing/raw_guest.h"
 #include "tests/testing/runfiles.h"
 #include "toolstack_api/boot_config.h"
 #include "toolstack_api/convert.h"
+#include "toolstack_api/measurement/launch_log.h"
+#include "toolstack_api/measurement/sha256.h"
 
 namespace argo::toolstack {
 namespace {
@@ -254,19 +257,18 @@ TEST_F(PlatformTest, AttachRefusalsNameTheProblemAndChangeNothing) {
   ASSERT_TRUE(web.ok() && other.ok());
   const domid_t id = web->first.id;
 
-  auto unknown = platform_->Attach(Hello(std::string("nope"), web->second), kPid);
+  auto unknown =
+      platform_->Attach(Hello(std::string("nope"), web->second), kPid);
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(unknown.status().message(), "no domain named \"nope\"");
   EXPECT_EQ(transport::AttachErrorFor(unknown.status()),
             transport::kAttachNoSuchDomain);
-  EXPECT_EQ(platform_->Attach(Hello(domid_t{77}, web->second), kPid)
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      platform_->Attach(Hello(domid_t{77}, web->second), kPid).status().code(),
+      absl::StatusCode::kNotFound);
 
-  for (const std::string& bad :
-       {other->second, std::string(""), web->second.substr(1),
-        web->second + "0"}) {
+  for (const std::string& bad : {other->second, std::string(""),
+                                 web->second.substr(1), web->second + "0"}) {
     auto refused = platform_->Attach(Hello(id, bad), kPid);
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
         << bad;
@@ -287,10 +289,9 @@ TEST_F(PlatformTest, AttachRefusalsNameTheProblemAndChangeNothing) {
       << busy.status();
   EXPECT_EQ(transport::AttachErrorFor(busy.status()), transport::kAttachBusy);
   // A wrong token learns nothing, not even that the domain is taken.
-  EXPECT_EQ(platform_->Attach(Hello(id, other->second), kPid + 1)
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      platform_->Attach(Hello(id, other->second), kPid + 1).status().code(),
+      absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(platform_->GetDomain(id)->attached_pid, kPid);
 }
 
@@ -379,14 +380,13 @@ TEST_F(PlatformTest, AGuestThatClosesCrashesItsDomainAndKeepsTheRest) {
   ASSERT_FALSE(kinds.empty());
   EXPECT_EQ(kinds.front(), v1::Event::GUEST_DETACHED);
   EXPECT_EQ(kinds.back(), v1::Event::DOMAIN_CRASHED);
-  EXPECT_EQ(std::count(kinds.begin(), kinds.end(),
-                       v1::Event::RING_UNREGISTERED),
-            2);
+  EXPECT_EQ(
+      std::count(kinds.begin(), kinds.end(), v1::Event::RING_UNREGISTERED), 2);
   EXPECT_EQ(seen.front().summary(),
             "guest pid 4242 detached from domain client (id 2): its socket "
             "closed: EOF");
-  EXPECT_TRUE(absl::StrContains(seen.back().summary(),
-                                "domain client (id 2) crashed"))
+  EXPECT_TRUE(
+      absl::StrContains(seen.back().summary(), "domain client (id 2) crashed"))
       << seen.back().summary();
   EXPECT_EQ(seen.back().domain().ring_count(), 0u);
   EXPECT_EQ(seen.back().domain().state(), v1::Domain::CREATED);
@@ -569,8 +569,8 @@ TEST_F(PlatformTest, AttachEventsNameDomainAndPidButNeverTheToken) {
   const domid_t id = web->first.id;
   auto events = platform_->events().Subscribe({{}, id});
   ASSERT_TRUE(events.ok());
-  ASSERT_TRUE(platform_->Attach(Hello(std::string("web"), web->second), kPid)
-                  .ok());
+  ASSERT_TRUE(
+      platform_->Attach(Hello(std::string("web"), web->second), kPid).ok());
   auto fresh = platform_->IssueAttachToken(id);
   ASSERT_TRUE(fresh.ok());
   // A refusal is no event (the transport logs it), and must not echo.
@@ -673,8 +673,8 @@ namespace {
 // A client cannot make the level hand out domains or guest memory without
 // bound (each domain holds a memfd and its mapping).
 TEST(PlatformLimitsTest, DomainCountAndTotalMemoryAreBounded) {
-  auto platform = Platform::Create(
-      {.max_domains = 3, .max_total_memory_frames = 1000});
+  auto platform =
+      Platform::Create({.max_domains = 3, .max_total_memory_frames = 1000});
   ASSERT_TRUE(platform.ok());
   Platform& p = **platform;
   ASSERT_TRUE(p.CreateDomain({.name = "a", .memory_frames = 600}).ok());
@@ -718,6 +718,102 @@ TEST_F(PlatformTest, CaptureStartAndStopAreEvents) {
   EXPECT_TRUE(absl::StrContains(seen[0].summary(), "port 80, both"));
   EXPECT_EQ(seen[1].kind(), v1::Event::CAPTURE_STOPPED);
   EXPECT_TRUE(absl::StrContains(seen[1].summary(), "7 messages captured"));
+}
+
+}  // namespace
+}  // namespace argo::toolstack
+
+namespace argo::toolstack {
+namespace {
+
+// Issue 10 at the platform: capabilities reach the level and are measured,
+// module refusals change nothing, and the launch log's order is the order
+// policy changes took effect even when they race.
+TEST_F(PlatformTest, CapabilitiesReachTheLevelAndEachGrantIsMeasured) {
+  const size_t before = platform_->launch_log().Entries().size();
+  auto xs = platform_->CreateDomain(
+      DomainSpec{.name = "xs", .capabilities = policy::kCapXenstore});
+  ASSERT_TRUE(xs.ok()) << xs.status();
+  EXPECT_EQ(xs->first.capabilities, policy::kCapXenstore);
+  EXPECT_EQ(platform_->policy().Capabilities(xs->first.id),
+            policy::kCapXenstore);
+  auto bad =
+      platform_->CreateDomain(DomainSpec{.name = "bad", .capabilities = 0x80});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(platform_->Resolve(std::string("bad")).ok());
+  const std::vector<LaunchLogEntry> log = platform_->launch_log().Entries();
+  ASSERT_EQ(log.size(), before + 1) << "one grant, and nothing for the refusal";
+  EXPECT_EQ(log.back().kind, MeasurementKind::kCapability);
+  EXPECT_EQ(log.back().description,
+            absl::StrCat("domain ", xs->first.id, " (xs): xenstore"));
+}
+
+TEST_F(PlatformTest, AModuleRefusalChangesNothing) {
+  ASSERT_TRUE(platform_->LoadModules({"core", "storage"}).ok());
+  ASSERT_TRUE(platform_->AddModule("dup", "", "types: \"client_t\"\n").ok());
+  const std::string text = platform_->policy().Text();
+  const uint64_t generation = platform_->policy().generation();
+  const std::string log = platform_->launch_log().ToJson();
+  for (const absl::Status& s :
+       {platform_->EnableModule("dup"), platform_->EnableModule("ghost"),
+        platform_->DisableModule("core"),
+        platform_->LoadModules({"storage", "core"}),
+        platform_->LoadModules({"core", "core"})}) {
+    EXPECT_FALSE(s.ok());
+  }
+  EXPECT_EQ(platform_->policy().Text(), text);
+  EXPECT_EQ(platform_->policy().generation(), generation);
+  EXPECT_EQ(platform_->EnabledModules(),
+            (std::vector<std::string>{"core", "storage"}));
+  EXPECT_EQ(platform_->launch_log().ToJson(), log);
+  EXPECT_EQ(platform_->AddModule("dup", "", "types: \"x_t\"\n").status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(PlatformTest, RacingPolicyChangesAreLoggedInTheOrderTheyTookEffect) {
+  ASSERT_TRUE(platform_->LoadModules({"core"}).ok());
+  auto d = platform_->CreateDomain(DomainSpec{.name = "d"});
+  ASSERT_TRUE(d.ok());
+  // Two loaders (modules, and a whole policy: either may find the other's
+  // state, so their refusals are expected) and a relabeller.
+  const std::string whole = platform_->policy().Text();
+  std::thread modules([&] {
+    for (int i = 0; i < 20; ++i) {
+      platform_->EnableModule("monitoring").IgnoreError();
+      platform_->DisableModule("monitoring").IgnoreError();
+    }
+  });
+  std::thread loads([&] {
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_TRUE(platform_->LoadPolicy(whole, "whole").ok());
+    }
+  });
+  std::thread relabels([&] {
+    for (int i = 0; i < 40; ++i) {
+      EXPECT_TRUE(
+          platform_->Relabel(d->first.id, i % 2 ? "domain_t" : "dom0_t").ok());
+    }
+  });
+  loads.join();
+  modules.join();
+  relabels.join();
+  // The last policy measured is the one in force, and the log replays.
+  const std::vector<LaunchLogEntry> log = platform_->launch_log().Entries();
+  auto last_policy =
+      std::find_if(log.rbegin(), log.rend(), [](const LaunchLogEntry& e) {
+        return e.kind == MeasurementKind::kPolicy;
+      });
+  ASSERT_NE(last_policy, log.rend());
+  EXPECT_EQ(last_policy->digest, Sha256(platform_->policy().Text()));
+  EXPECT_EQ(std::count_if(log.begin(), log.end(),
+                          [](const LaunchLogEntry& e) {
+                            return e.kind == MeasurementKind::kRelabel;
+                          }),
+            40);
+  std::string replayed;
+  ASSERT_TRUE(
+      VerifyLaunchLogJson(platform_->launch_log().ToJson(), &replayed).ok());
+  EXPECT_EQ(replayed, Sha256ToHex(platform_->launch_log().Register()));
 }
 
 }  // namespace

@@ -41,7 +41,11 @@ TEST(ToolstackProtoTest, ServiceHasTheRpcsOfTheDesign) {
       "CreateDomain", "DestroyDomain", "GetDomain", "ListDomains", "Connect",
       "Disconnect",   "ListCables",    "Explain",   "ListRings",   "GetStats",
       "LoadPolicy",   "GetPolicy",     "Relabel",   "GetAudit",    "Watch",
-      "GetTopology",  "Apply",         "IssueAttachToken", "Capture"};
+      "GetTopology",  "Apply",         "IssueAttachToken", "Capture",
+      // Issue 10: policy modules, policy tools, the launch log.
+      "ListPolicyModules", "AddPolicyModule", "EnablePolicyModule",
+      "DisablePolicyModule", "CheckPermission", "ExplainDenials",
+      "SuggestRules", "GetMeasurements"};
   EXPECT_EQ(methods, expected);
   EXPECT_TRUE(service->FindMethodByName("Watch")->server_streaming());
   EXPECT_TRUE(service->FindMethodByName("Capture")->server_streaming());

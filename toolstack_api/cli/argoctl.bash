@@ -12,7 +12,7 @@ _argoctl() {
         global+=("$w" "${COMP_WORDS[i + 1]}")
         ((i++))
         ;;
-      --kind | --domain | --count | --for | --id | --memory | --label | --max)
+      --kind | --domain | --count | --for | --id | --memory | --label | --max | --cap | --verify)
         ((i++))
         ;;
       -*) ;;
@@ -26,6 +26,8 @@ _argoctl() {
     --kind)
       COMPREPLY=($(compgen -W "domain_created domain_destroyed ring_registered ring_unregistered cable_changed policy_loaded access_denied guest_attached guest_detached domain_crashed" -- "$cur"))
       return ;;
+    --cap) COMPREPLY=($(compgen -W "control hardware xenstore" -- "$cur")); return ;;
+    --verify) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --timeout | --count | --for | --id | --memory | --label | --max) return ;;
   esac
   if [[ $cur == -* ]]; then
@@ -43,9 +45,17 @@ _argoctl() {
       fi ;;
     policy)
       if ((${#cmd[@]} == 1)); then
-        words="load show relabel audit"
+        words="load show relabel audit modules module check why suggest"
       elif [[ ${cmd[1]} == load ]]; then
         COMPREPLY=($(compgen -f -- "$cur")); return
+      elif [[ ${cmd[1]} == module ]] && ((${#cmd[@]} == 2)); then
+        words="add enable disable"
+      elif [[ ${cmd[1]} == module && ${cmd[2]} == add ]]; then
+        COMPREPLY=($(compgen -f -- "$cur")); return
+      elif [[ ${cmd[1]} == check ]] && ((${#cmd[@]} == 4)); then
+        words="ENABLE REGISTER_SINGLE_SOURCE REGISTER_ANY_SOURCE SEND SEND_EXPLICIT"
+      elif [[ ${cmd[1]} == check ]]; then
+        words="$(argoctl "${global[@]}" __complete domains) xen"
       elif [[ ${cmd[1]} == relabel ]] && ((${#cmd[@]} == 2)); then
         words=$(argoctl "${global[@]}" __complete domains)
       fi ;;

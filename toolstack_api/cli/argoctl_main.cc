@@ -61,7 +61,7 @@ struct Global {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {DomainCommands, CableCommands, PolicyCommands,
-                     LevelCommands, CaptureCommands}) {
+                     LevelCommands, CaptureCommands, MeasurementCommands}) {
     for (Command& c : group()) all.push_back(std::move(c));
   }
   return all;
@@ -96,10 +96,10 @@ Global ParseGlobal(int argc, char** argv) {
   return g;
 }
 
-// The command the words start with (two-word names first), or null.
+// The command the words start with (longest names first), or null.
 const Command* Match(const std::vector<Command>& all,
                      const std::vector<std::string>& words, size_t* used) {
-  for (size_t n : {size_t{2}, size_t{1}}) {
+  for (size_t n : {size_t{3}, size_t{2}, size_t{1}}) {
     if (words.size() < n) continue;
     std::vector<std::string> head(words.begin(), words.begin() + n);
     const std::string name = absl::StrJoin(head, " ");

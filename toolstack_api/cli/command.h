@@ -110,6 +110,7 @@ std::vector<Command> CableCommands();
 std::vector<Command> PolicyCommands();
 std::vector<Command> LevelCommands();  // rings, stats, watch, topology, apply
 std::vector<Command> CaptureCommands();
+std::vector<Command> MeasurementCommands();
 
 // Unary call helper: runs `rpc` with a deadline; on success prints the
 // reply as JSON (in --json mode) or with `human`.
