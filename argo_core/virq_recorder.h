@@ -1,25 +1,34 @@
 // An in-process VirqNotifier that counts VIRQs per domain and lets a guest
 // thread wait for the next one (the in-process stand-in for an event
-// channel). Used by the demo, tests and in-process guests.
+// channel). Used by the demo, tests, in-process guests and the nesting
+// simulator.
 #ifndef ARGO_CORE_VIRQ_RECORDER_H_
 #define ARGO_CORE_VIRQ_RECORDER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "argo_core/mutex.h"
 #include "argo_core/virq_notifier.h"
 
 namespace argo {
 
-// Thread safety: domains are spread over shards, each with its own lock
-// and condition variable, so raises for different domains (a level's
-// drainers delivering to different guests) do not serialise on one lock.
+// Thread safety: a raise is one atomic add on the domain's own counter, a
+// cache line of its own, and takes a lock only when a thread waits on that
+// domain; so raises for different domains (a level's drainers delivering
+// to different guests) share nothing. Waiters sleep on one of a few
+// shards' condition variables.
 class VirqRecorder final : public VirqNotifier {
  public:
+  VirqRecorder();
+  ~VirqRecorder() override;
+  VirqRecorder(const VirqRecorder&) = delete;
+  VirqRecorder& operator=(const VirqRecorder&) = delete;
+
   void RaiseVirq(domid_t domid) override;
 
   // VIRQs raised on `domid` so far.
@@ -30,19 +39,23 @@ class VirqRecorder final : public VirqNotifier {
   uint64_t WaitBeyond(domid_t domid, uint64_t seen, absl::Duration timeout);
 
  private:
+  // One domain's: made on its first raise or wait, never freed before the
+  // recorder.
+  struct alignas(64) Counter {
+    std::atomic<uint64_t> raised{0};
+    std::atomic<int> waiters{0};
+  };
   static constexpr int kShards = 16;
   struct alignas(64) Shard {
-    uint64_t CountLocked(domid_t domid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-
-    mutable Mutex mu;
-    std::condition_variable_any raised;
-    absl::flat_hash_map<domid_t, uint64_t> counts ABSL_GUARDED_BY(mu);
+    Mutex mu;
+    std::condition_variable_any woken;
   };
-  Shard& ShardOf(domid_t domid) { return shards_[domid % kShards]; }
-  const Shard& ShardOf(domid_t domid) const {
-    return shards_[domid % kShards];
-  }
 
+  Counter& CounterOf(domid_t domid) const;
+  Shard& ShardOf(domid_t domid) { return shards_[domid % kShards]; }
+
+  // Indexed by domid (every domid_t value).
+  std::unique_ptr<std::atomic<Counter*>[]> counters_;
   Shard shards_[kShards];
 };
 
