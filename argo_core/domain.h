@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "argo_core/guest_memory.h"
+#include "argo_core/public/xen_errno.h"
 #include "argo_core/mapping_budget.h"
 #include "argo_core/mutex.h"
 #include "argo_core/percpu_rwlock.h"
@@ -90,6 +91,17 @@ struct Domain {
     // this domain (0: not known). On this line because only the domain's
     // own hypercalls read and write it.
     std::atomic<uint64_t> enable_permit_epoch{0};
+
+    // A send's result: a delivery of `bytes` payload bytes (rc >= 0), an
+    // EAGAIN, or another refusal (not counted).
+    void Count(int64_t rc, uint64_t bytes) {
+      if (rc >= 0) {
+        messages.fetch_add(1, std::memory_order_relaxed);
+        this->bytes.fetch_add(bytes, std::memory_order_relaxed);
+      } else if (rc == -XEN_EAGAIN) {
+        eagain.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
   };
   SendCounters sent;
 

@@ -428,17 +428,22 @@ class Hypervisor final : public DomainDirectory {
                   uint32_t message_type, const MessagePart* payload,
                   uint32_t npayload, xen_argo_port_t dst_port,
                   NestedMessage* out, const NamePath* parsed = nullptr);
-  // sendv cabled up (rc kImplicitParent), and sendv to a child level or
-  // with ARGO_MSG_TYPE_PATH. Return as sendv.
+  // sendv cabled up (rc kImplicitParent), and sendv to a child level's
+  // domain. Return as sendv.
   int64_t SendvUp(Domain& currd, const xen_argo_send_addr_t& send_addr,
                   const xen_argo_iov_t* iovs, uint32_t niov,
                   uint32_t message_type, xen_argo_port_t parent_port)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
-  int64_t SendvNested(Domain& currd, const xen_argo_send_addr_t& send_addr,
-                      Domain& dst, xen_argo_port_t dst_port,
-                      const xen_argo_iov_t* iovs, uint32_t niov,
-                      uint32_t message_type, VirqBatch& virqs)
+  int64_t SendvToLevel(Domain& currd, const xen_argo_send_addr_t& send_addr,
+                       Domain& dst, xen_argo_port_t dst_port,
+                       const xen_argo_iov_t* iovs, uint32_t niov,
+                       uint32_t message_type, VirqBatch& virqs)
       ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
+  // A sendv of ARGO_MSG_TYPE_PATH to a guest: 0 if `currd` is a level and
+  // the payload starts with a well-formed block (it then goes in as sent),
+  // else -EINVAL (or the payload's EFAULT/EMSGSIZE).
+  int CheckPathFromLevel(const Domain& currd, const xen_argo_iov_t* iovs,
+                         uint32_t niov) ABSL_SHARED_LOCKS_REQUIRED(l1_mu_);
   // Places a built message in the buffer of child level `dst` its flow
   // maps to, stamped with `source`. On EAGAIN queues a space wake-up for
   // `waiter` (XEN_ARGO_DOMID_ANY: none, the host retries). Returns the

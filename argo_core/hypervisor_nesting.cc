@@ -151,29 +151,42 @@ int64_t Hypervisor::SendvUp(Domain& currd,
       err != 0) {
     return err;
   }
-  const int64_t rc = uplink->SendUp(UpwardMessage{
+  int64_t rc = uplink->SendUp(UpwardMessage{
       currd.domid, parent_port, absl::MakeConstSpan(m.parts, m.nparts),
       m.total});
-  if (rc < 0) {
-    nesting_.up_refused.fetch_add(1, std::memory_order_relaxed);
-    if (rc == -XEN_EAGAIN) {
-      currd.sent.eagain.fetch_add(1, std::memory_order_relaxed);
-    }
-    return rc;
-  }
-  nesting_.up_forwarded.fetch_add(1, std::memory_order_relaxed);
-  currd.sent.messages.fetch_add(1, std::memory_order_relaxed);
-  currd.sent.bytes.fetch_add(total, std::memory_order_relaxed);
-  return total;
+  if (rc >= 0) rc = total;  // the sender's payload, not the path's
+  (rc >= 0 ? nesting_.up_forwarded : nesting_.up_refused)
+      .fetch_add(1, std::memory_order_relaxed);
+  currd.sent.Count(rc, total);
+  return rc;
 }
 
-int64_t Hypervisor::SendvNested(Domain& currd,
-                                const xen_argo_send_addr_t& send_addr,
-                                Domain& dst, xen_argo_port_t dst_port,
-                                const xen_argo_iov_t* iovs, uint32_t niov,
-                                uint32_t message_type, VirqBatch& virqs) {
-  const bool from_level =
-      currd.level_cpus.load(std::memory_order_relaxed) != 0;
+int Hypervisor::CheckPathFromLevel(const Domain& currd,
+                                   const xen_argo_iov_t* iovs, uint32_t niov) {
+  uint32_t total = 0;
+  MessagePart payload[XEN_ARGO_MAXIOV];
+  uint32_t npayload = 0;
+  if (int err = ReadPayload(currd, iovs, niov, payload, &npayload, &total);
+      err != 0) {
+    return err;
+  }
+  // Only a level (its forwarder) speaks for names below it.
+  if (currd.level_cpus.load(std::memory_order_relaxed) == 0) {
+    return -XEN_EINVAL;
+  }
+  NamePath path;
+  return ParseNamePath(absl::MakeConstSpan(payload, npayload), &path) < 0
+             ? -XEN_EINVAL
+             : 0;
+}
+
+int64_t Hypervisor::SendvToLevel(Domain& currd,
+                                 const xen_argo_send_addr_t& send_addr,
+                                 Domain& dst, xen_argo_port_t dst_port,
+                                 const xen_argo_iov_t* iovs, uint32_t niov,
+                                 uint32_t message_type, VirqBatch& virqs) {
+  // Only the level places messages in its own buffers.
+  if (dst_port >= ARGO_LEVEL_RX_PORT_BASE) return -XEN_ECONNREFUSED;
   uint32_t total = 0;
   MessagePart payload[XEN_ARGO_MAXIOV];
   uint32_t npayload = 0;
@@ -182,45 +195,19 @@ int64_t Hypervisor::SendvNested(Domain& currd,
     return err;
   }
   const xen_argo_addr_t source{send_addr.src.aport, currd.domid, 0};
-  int64_t rc;
-  if (dst.level_cpus.load(std::memory_order_relaxed) == 0) {
-    // A child level's message to a guest here: delivered as sent, once
-    // its block is known to be well formed (the receiver parses it).
-    NamePath path;
-    if (!from_level) return -XEN_EINVAL;
-    if (ParseNamePath(absl::MakeConstSpan(payload, npayload), &path) < 0) {
-      return -XEN_EINVAL;
-    }
-    ReadGuard rings_l2(&dst.rings_l2_mu_);
-    RingInfo* ring = FindRingByMatch(dst, dst_port, currd.domid);
-    if (ring == nullptr) return -XEN_ECONNREFUSED;
-    SpinLockGuard l3(&ring->l3_mu_);
-    rc = ring->InsertHost(source, message_type,
-                          absl::MakeConstSpan(payload, npayload), total);
-    if (rc == -XEN_EAGAIN) {
-      if (int err = PendingRequeue(*ring, currd.domid, total); err != 0) {
-        rc = err;
-      }
-    }
-  } else {
-    // To a child level: only the level places messages in its buffers.
-    if (dst_port >= ARGO_LEVEL_RX_PORT_BASE) return -XEN_ECONNREFUSED;
-    NestedMessage m;
-    if (int err = BuildNested(from_level, source, message_type, payload,
-                              npayload, dst_port, &m);
-        err != 0) {
-      return err;
-    }
-    rc = InsertInLevel(dst, source, m, currd.domid);
-    if (rc >= 0) rc = total;
+  NestedMessage m;
+  if (int err = BuildNested(currd.level_cpus.load(std::memory_order_relaxed),
+                            source, message_type, payload, npayload, dst_port,
+                            &m);
+      err != 0) {
+    return err;
   }
+  int64_t rc = InsertInLevel(dst, source, m, currd.domid);
   if (rc >= 0) {
+    rc = total;  // the sender's payload, not the path's
     virqs.Add(dst.domid);
-    currd.sent.messages.fetch_add(1, std::memory_order_relaxed);
-    currd.sent.bytes.fetch_add(total, std::memory_order_relaxed);
-  } else if (rc == -XEN_EAGAIN) {
-    currd.sent.eagain.fetch_add(1, std::memory_order_relaxed);
   }
+  currd.sent.Count(rc, total);
   return rc;
 }
 

@@ -116,8 +116,13 @@ int64_t Hypervisor::SendvRoute(Domain& currd, uint64_t send_addr_hnd,
           dst->level_cpus.load(std::memory_order_relaxed) != 0 ||
               message_type == ARGO_MSG_TYPE_PATH,
           0)) {
-    return SendvNested(currd, send_addr, *dst, dst_addr.aport, iovs, niov,
-                       message_type, virqs);
+    if (dst->level_cpus.load(std::memory_order_relaxed) != 0) {
+      return SendvToLevel(currd, send_addr, *dst, dst_addr.aport, iovs, niov,
+                          message_type, virqs);
+    }
+    // A level's message for a guest here goes in as sent, by the path
+    // below, once its block is known to be well formed.
+    if (int err = CheckPathFromLevel(currd, iovs, niov); err != 0) return err;
   }
 
   int64_t rc;
@@ -140,14 +145,8 @@ int64_t Hypervisor::SendvRoute(Domain& currd, uint64_t send_addr_hnd,
       }
     }
   }
-  if (rc >= 0) {
-    virqs.Add(dst->domid);
-    currd.sent.messages.fetch_add(1, std::memory_order_relaxed);
-    currd.sent.bytes.fetch_add(static_cast<uint64_t>(rc),
-                               std::memory_order_relaxed);
-  } else if (rc == -XEN_EAGAIN) {
-    currd.sent.eagain.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (rc >= 0) virqs.Add(dst->domid);
+  currd.sent.Count(rc, rc >= 0 ? static_cast<uint64_t>(rc) : 0);
   return rc;
 }
 

@@ -1,8 +1,8 @@
 #include "nesting/parent_link.h"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,7 +21,6 @@ constexpr absl::Duration kLastBackoff = absl::Milliseconds(2);
 // A drainer or the VIRQ thread looks at the world at least this often
 // (stop requests; a lost wake-up can cost no more than this).
 constexpr absl::Duration kIdleCheck = absl::Milliseconds(100);
-constexpr std::chrono::milliseconds kIdleCheckChrono{100};
 
 }  // namespace
 
@@ -88,15 +87,24 @@ int64_t ParentLink::SendUp(const UpwardMessage& message) {
     counters_.up_refused.fetch_add(1, std::memory_order_relaxed);
     return -XEN_ECONNREFUSED;
   }
-  absl::Span<const uint8_t> parts[XEN_ARGO_MAXIOV + 1];
-  const size_t n = std::min<size_t>(message.parts.size(), XEN_ARGO_MAXIOV);
-  for (size_t i = 0; i < n; ++i) {
-    parts[i] = absl::MakeConstSpan(message.parts[i].data, message.parts[i].len);
-  }
-  if (message.parts.size() > XEN_ARGO_MAXIOV) {
-    // The block plus eight iovs: the parent takes eight. Rare enough to
-    // pay a copy for (a sender that used every iov).
-    return -XEN_EINVAL;
+  // The block plus up to eight pieces of payload, as the parent's iovs
+  // (eight at most): a sender that used every iov has its last two pieces
+  // joined in one copy here (rare; the send copies them into the level's
+  // memory anyway).
+  absl::Span<const uint8_t> parts[XEN_ARGO_MAXIOV];
+  size_t n = 0;
+  std::vector<uint8_t> joined;
+  for (size_t i = 0; i < message.parts.size(); ++i) {
+    const MessagePart& piece = message.parts[i];
+    if (n + 1 == XEN_ARGO_MAXIOV && i + 1 < message.parts.size()) {
+      for (size_t j = i; j < message.parts.size(); ++j) {
+        joined.insert(joined.end(), message.parts[j].data,
+                      message.parts[j].data + message.parts[j].len);
+      }
+      parts[n++] = absl::MakeConstSpan(joined);
+      break;
+    }
+    parts[n++] = absl::MakeConstSpan(piece.data, piece.len);
   }
   const xen_argo_addr_t implicit{0, ARGO_DOMID_IMPLICIT, 0};
   absl::StatusOr<uint32_t> sent = parent_->Sendv(
@@ -217,7 +225,9 @@ void ParentLink::DrainerLoop(Buffer* b) {
     backoff = kFirstBackoff;
     MutexLock l(&b->mu);
     // A spurious or timed-out wake-up only costs one more empty drain.
-    if (!b->pending) b->wake.wait_for(b->mu, kIdleCheckChrono);
+    if (!b->pending) {
+      b->wake.wait_for(b->mu, absl::ToChronoNanoseconds(kIdleCheck));
+    }
   }
 }
 

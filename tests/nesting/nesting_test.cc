@@ -75,6 +75,30 @@ TEST_P(NestingTest, UpFromL2ToL0AndTheReplyBackDown) {
   EXPECT_EQ(world_.l2().link->stats().up_sent, 1u);
 }
 
+// A sender that uses all eight iovs: with the path block that is nine
+// pieces, and the parent takes eight (the uplink joins the last two).
+TEST_P(NestingTest, AnUpwardSendMayUseEveryIov) {
+  W::Cable(world_.l2(), {W::kL2Guest, 100}, {ARGO_DOMID_PARENT, 7});
+  W::Cable(world_.l1(), {W::kL2, 7}, {ARGO_DOMID_PARENT, 8});
+  W::Cable(world_.l0(), {W::kL1, 8}, {W::kStorage, 50});
+  auto storage = world_.Listen(world_.l0(), W::kStorage, 50);
+  auto l2g = world_.Listen(world_.l2(), W::kL2Guest, 100);
+  const std::vector<std::string> pieces = {"a", "bb", "ccc", "dddd",
+                                           "e", "ff", "ggg", "hhhh"};
+  std::vector<absl::Span<const uint8_t>> parts;
+  for (const std::string& p : pieces) {
+    parts.push_back(absl::MakeConstSpan(
+        reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  }
+  auto sent = l2g.guest->Sendv(100, guest::kImplicitDestination, parts, kType);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(*sent, 20u);
+  auto up = Next(storage.ring);
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->path.depth, 2);
+  EXPECT_EQ(up->payload, "abbcccddddeffggghhhh");
+}
+
 TEST_P(NestingTest, L2ToASiblingAtL1) {
   W::Cable(world_.l2(), {W::kL2Guest, 100}, {ARGO_DOMID_PARENT, 7});
   W::Cable(world_.l1(), {W::kL2, 7}, {W::kL1Guest, 30});
